@@ -1,0 +1,1 @@
+"""Adapters to outside services, each behind an interface from core.ports."""

@@ -1,0 +1,67 @@
+"""Interfaces the product depends on. Adapters in core.adapters implement them against Azure services;
+tests of the engine and call flow may implement them in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.models import Call
+
+# A mutation is applied to the freshest stored call; on an ETag conflict it runs again on the re-read
+# call, so it must be a function of the state it is given. Returning False means "nothing to write".
+Mutation = Callable[[Call], bool | None]
+
+
+@dataclass(frozen=True)
+class CallPage:
+    calls: list[Call]
+    # Opaque token for the next page, None on the last page.
+    continuation: str | None = None
+
+
+class CallStore(Protocol):
+    async def create(self, call: Call) -> Call: ...
+
+    async def get(self, call_id: str) -> Call | None: ...
+
+    async def update(self, call_id: str, mutation: Mutation) -> Call:
+        """Apply the mutation conditionally on the ETag, re-reading and re-applying on conflict.
+        Raises core.errors.NotFoundError for an unknown call."""
+        ...
+
+    async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None: ...
+
+    async def list(
+        self, *, phone_number: str | None = None, limit: int = 20, continuation: str | None = None
+    ) -> CallPage: ...
+
+    async def ready(self) -> None:
+        """Raise if the store cannot be used."""
+        ...
+
+
+class EventInbox(Protocol):
+    async def claim(self, call_id: str, event_id: str) -> bool:
+        """True for the one claimer that wins; False for a duplicate."""
+        ...
+
+    async def release(self, call_id: str, event_id: str) -> None: ...
+
+    async def ready(self) -> None: ...
+
+
+class QueueSender(Protocol):
+    async def send(self, queue: str, payload: dict[str, Any]) -> None:
+        """Send a small JSON message (ids, not documents)."""
+        ...
+
+    async def ready(self) -> None: ...
+
+
+@dataclass
+class ReadinessReport:
+    ok: bool
+    checks: dict[str, str] = field(default_factory=dict)  # name -> "ok" or the failure

@@ -1,0 +1,188 @@
+"""The one typed settings tree of the product.
+
+Read from environment variables the way the Functions host passes app settings: nested sections with
+`__` (``COSMOS__DATABASE``). Every default makes the local stack work with no configuration; with
+``APP_MODE=azure`` the settings that only make sense locally must be given explicitly.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Well-known key of the Cosmos DB emulator; public, documented by Microsoft, not a secret.
+COSMOS_EMULATOR_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
+# Access key the local ACS emulator is started with (base64, like a real ACS key).
+ACS_EMULATOR_KEY = "bG9jYWwtYWNzLWVtdWxhdG9yLWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0LTAwMDA="
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up configuration is missing or invalid; the message names every faulty setting."""
+
+
+class CosmosSettings(BaseModel):
+    endpoint: str = "http://127.0.0.1:8081"
+    key: str = COSMOS_EMULATOR_KEY
+    database: str = "callcenter"
+    container: str = "calls"
+    # The local server speaks plain HTTP; the SDK must not try to discover regional endpoints there.
+    endpoint_discovery: bool = False
+
+
+class StorageSettings(BaseModel):
+    connection_string: str = "UseDevelopmentStorage=true"
+    inbox_table: str = "eventinbox"
+    post_call_queue: str = "post-call"
+
+
+class AcsSettings(BaseModel):
+    endpoint: str = "http://127.0.0.1:8090"
+    access_key: str = ACS_EMULATOR_KEY
+    phone_number: str = "+15550100000"
+    # Public base URL of this app, used to build callback URLs ACS can reach.
+    callback_base_url: str = "http://127.0.0.1:7071"
+    jwks_url: str = "http://127.0.0.1:8090/calling/keys"
+    jwt_issuer: str = "https://acscallautomation.communication.azure.com"
+    # ACS signs callbacks with its resource id (immutable GUID) as audience.
+    jwt_audience: str = "00000000-0000-0000-0000-000000000acs"
+    recording_enabled: bool = False
+    # Seconds of silence after speech that ends a recognized utterance.
+    end_silence_timeout_s: float = Field(default=0.5, gt=0, le=10)
+    initial_silence_timeout_s: float = Field(default=6.0, gt=0, le=300)
+
+
+class LlmEndpointSettings(BaseModel):
+    provider: Literal["openai", "azure_openai"] = "openai"
+    # OpenAI-compatible base URL (".../v1") or Azure OpenAI resource endpoint. Empty = not configured.
+    endpoint: str = ""
+    model: str = ""
+    api_key: str = ""
+    # Azure OpenAI only: API version; leave api_key empty to use Entra ID (azure-identity).
+    api_version: str = "2024-10-21"
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
+class LlmSettings(BaseModel):
+    primary: LlmEndpointSettings = LlmEndpointSettings()
+    fallback: LlmEndpointSettings = LlmEndpointSettings()
+    max_retries: int = Field(default=2, ge=0, le=10)
+    # Played when the first sentence takes longer than this.
+    filler_after_s: float = Field(default=2.0, gt=0)
+    history_token_budget: int = Field(default=6000, ge=500)
+    max_tool_rounds: int = Field(default=4, ge=1, le=20)
+    temperature: float = Field(default=0.3, ge=0, le=2)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.primary.endpoint and self.primary.model)
+
+
+class ConversationSettings(BaseModel):
+    bot_name: str = "Amélie"
+    bot_company: str = "Contoso Insurance"
+    default_task: str = (
+        "Help the caller with their insurance claim. Collect the details of the incident, "
+        "reassure them, and create reminders for any follow-up."
+    )
+    agent_phone_number: str = "+15550109999"
+    default_language: str = "en-US"
+    # Comma-separated "code:name:voice" triples.
+    languages: str = (
+        "en-US:English:en-US-AvaMultilingualNeural,"
+        "fr-FR:French:fr-FR-DeniseNeural,"
+        "es-ES:Spanish:es-ES-ElviraNeural"
+    )
+    timezone: str = "Europe/Paris"
+    callback_window_hours: float = Field(default=24.0, ge=0)
+    silence_retries: int = Field(default=2, ge=0, le=10)
+    max_turns: int = Field(default=60, ge=1)
+    # Comma-separated E.164 country calling codes callers may be called on (toll-fraud guard).
+    allowed_country_codes: str = "1,33,34,44,49"
+    next_actions: str = "case_closed,call_back,send_documents,escalate_to_agent,no_action"
+    sms_summary_enabled: bool = False
+    prompts_override_json: str = ""
+
+
+class MonitoringSettings(BaseModel):
+    # Phone numbers and conversation text go to logs and traces only when this is true.
+    content_logging: bool = False
+    log_level: str = "INFO"
+
+
+class HttpSettings(BaseModel):
+    # Function key of the local host adapter; in Azure the host manages keys itself.
+    function_key: str = "local-function-key"
+    report_page_size: int = Field(default=20, ge=1, le=200)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_nested_delimiter="__", env_ignore_empty=True, extra="ignore")
+
+    app_mode: Literal["local", "azure"] = "local"
+    applicationinsights_connection_string: str = ""
+    cosmos: CosmosSettings = CosmosSettings()
+    storage: StorageSettings = StorageSettings()
+    acs: AcsSettings = AcsSettings()
+    llm: LlmSettings = LlmSettings()
+    conversation: ConversationSettings = ConversationSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    http: HttpSettings = HttpSettings()
+
+    @field_validator("applicationinsights_connection_string")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _azure_needs_real_services(self) -> Settings:
+        if self.app_mode != "azure":
+            return self
+        missing = [
+            name
+            for name, value, local_default in (
+                ("COSMOS__ENDPOINT", self.cosmos.endpoint, CosmosSettings().endpoint),
+                ("COSMOS__KEY", self.cosmos.key, COSMOS_EMULATOR_KEY),
+                ("ACS__ENDPOINT", self.acs.endpoint, AcsSettings().endpoint),
+                ("ACS__ACCESS_KEY", self.acs.access_key, ACS_EMULATOR_KEY),
+                ("ACS__PHONE_NUMBER", self.acs.phone_number, AcsSettings().phone_number),
+                ("ACS__CALLBACK_BASE_URL", self.acs.callback_base_url, AcsSettings().callback_base_url),
+                ("ACS__JWKS_URL", self.acs.jwks_url, AcsSettings().jwks_url),
+                ("ACS__JWT_AUDIENCE", self.acs.jwt_audience, AcsSettings().jwt_audience),
+                ("LLM__PRIMARY__ENDPOINT", self.llm.primary.endpoint, ""),
+                ("LLM__PRIMARY__MODEL", self.llm.primary.model, ""),
+            )
+            if value == local_default
+        ]
+        if missing:
+            raise ValueError(
+                "APP_MODE=azure requires these settings (their defaults only fit the local stack): "
+                + ", ".join(missing)
+            )
+        return self
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return "__".join(str(part).upper() for part in loc) if loc else "(settings)"
+
+
+def load_settings() -> Settings:
+    """Read the settings, or raise ConfigurationError naming every missing or invalid one."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = _env_name(tuple(error["loc"]))
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigurationError("Invalid configuration: " + "; ".join(problems)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Settings of this worker, read once."""
+    return load_settings()
