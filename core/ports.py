@@ -65,3 +65,9 @@ class QueueSender(Protocol):
 class ReadinessReport:
     ok: bool
     checks: dict[str, str] = field(default_factory=dict)  # name -> "ok" or the failure
+
+
+class SmsSender(Protocol):
+    async def send(self, to: str, message: str) -> bool:
+        """Send one SMS from the product's number; True when the provider accepted it."""
+        ...

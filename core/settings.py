@@ -76,6 +76,9 @@ class LlmSettings(BaseModel):
     history_token_budget: int = Field(default=6000, ge=500)
     max_tool_rounds: int = Field(default=4, ge=1, le=20)
     temperature: float = Field(default=0.3, ge=0, le=2)
+    # First wait between retries of a transient failure; doubles each retry (with jitter), capped.
+    retry_backoff_s: float = Field(default=0.5, ge=0, le=30)
+    retry_backoff_max_s: float = Field(default=4.0, ge=0, le=60)
 
     @property
     def configured(self) -> bool:

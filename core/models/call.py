@@ -85,6 +85,8 @@ class Message(BaseModel):
     created_at: datetime = Field(default_factory=utcnow)
     # Idempotency key: the event or turn that produced this message.
     source_id: str | None = None
+    # Rejected by the model provider's content filter: kept for the record, never sent to the LLM again.
+    content_filtered: bool = False
 
 
 class Reminder(BaseModel):
