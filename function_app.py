@@ -2,7 +2,13 @@
 
 import azure.functions as func
 
+from core.settings import get_settings
+from functions.calls_read import bp as calls_read_bp
 from functions.health import bp as health_bp
+
+# Fail start-up with one message naming every missing or invalid setting.
+get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health_bp)
+app.register_functions(calls_read_bp)

@@ -25,6 +25,13 @@ class ConfigurationError(RuntimeError):
     """Start-up configuration is missing or invalid; the message names every faulty setting."""
 
 
+def _e164_setting(value: str) -> str:
+    # Imported here: phonenumbers' metadata load is not free and only needed when a number is set.
+    from core.models.claim import normalize_e164
+
+    return normalize_e164(value)
+
+
 class CosmosSettings(BaseModel):
     endpoint: str = "http://127.0.0.1:8081"
     key: str = COSMOS_EMULATOR_KEY
@@ -51,6 +58,12 @@ class AcsSettings(BaseModel):
     # ACS signs callbacks with its resource id (immutable GUID) as audience.
     jwt_audience: str = "00000000-0000-0000-0000-000000000acs"
     recording_enabled: bool = False
+
+    @field_validator("phone_number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return _e164_setting(value)
+
     # Seconds of silence after speech that ends a recognized utterance.
     end_silence_timeout_s: float = Field(default=0.5, gt=0, le=10)
     initial_silence_timeout_s: float = Field(default=6.0, gt=0, le=300)
@@ -93,6 +106,12 @@ class ConversationSettings(BaseModel):
         "reassure them, and create reminders for any follow-up."
     )
     agent_phone_number: str = "+15550109999"
+
+    @field_validator("agent_phone_number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return _e164_setting(value)
+
     default_language: str = "en-US"
     # Comma-separated "code:name:voice" triples.
     languages: str = (
@@ -181,7 +200,8 @@ def load_settings() -> Settings:
         problems = []
         for error in exc.errors():
             name = _env_name(tuple(error["loc"]))
-            problems.append(f"{name}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(message if name == "(settings)" else f"{name}: {message}")
         raise ConfigurationError("Invalid configuration: " + "; ".join(problems)) from None
 
 

@@ -225,9 +225,7 @@ DEFAULT_CLAIM_SCHEMA = ClaimSchema(
     fields=[
         ClaimField(name="caller_name", type=ClaimFieldType.TEXT, description="Full name of the caller"),
         ClaimField(name="caller_email", type=ClaimFieldType.EMAIL, description="Email to reach the caller"),
-        ClaimField(
-            name="caller_phone", type=ClaimFieldType.PHONE_NUMBER, description="Phone number, E.164"
-        ),
+        ClaimField(name="caller_phone", type=ClaimFieldType.PHONE_NUMBER, description="Phone number, E.164"),
         ClaimField(name="policy_number", type=ClaimFieldType.TEXT, description="Insurance policy number"),
         ClaimField(
             name="incident_datetime", type=ClaimFieldType.DATETIME, description="When the incident happened"

@@ -1,0 +1,187 @@
+"""Call store on Cosmos DB: one document per call, partitioned by call id, ETag-conditional writes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from core.errors import ConcurrencyError, InvalidInputError, NotFoundError
+from core.models import Call, utcnow
+from core.ports import CallPage, Mutation
+
+if TYPE_CHECKING:
+    from azure.cosmos.aio import ContainerProxy, CosmosClient
+
+    from core.settings import CosmosSettings
+
+MAX_WRITE_ATTEMPTS = 60
+# The report list orders by (created_at, call_id): Cosmos needs a composite index for that.
+INDEXING_POLICY: dict[str, Any] = {
+    "indexingMode": "consistent",
+    "includedPaths": [{"path": "/*"}],
+    "excludedPaths": [{"path": "/messages/*"}, {"path": '/"_etag"/?'}],
+    "compositeIndexes": [
+        [{"path": "/created_at", "order": "descending"}, {"path": "/call_id", "order": "descending"}],
+        [{"path": "/created_at", "order": "ascending"}, {"path": "/call_id", "order": "ascending"}],
+    ],
+}
+
+
+def _to_document(call: Call) -> dict[str, Any]:
+    document = call.model_dump(mode="json")
+    document["id"] = call.call_id
+    # Fixed-width timestamps so string comparison in queries is chronological.
+    document["created_at"] = _iso(call.created_at)
+    return document
+
+
+def _from_document(document: dict[str, Any]) -> Call:
+    return Call.model_validate({k: v for k, v in document.items() if not k.startswith("_") and k != "id"})
+
+
+def _encode_cursor(call: Call) -> str:
+    raw = json.dumps([_iso(call.created_at), call.call_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(token: str) -> tuple[str, str]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        created_at, call_id = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(created_at, str) or not isinstance(call_id, str):
+            raise ValueError
+        return created_at, call_id
+    except (ValueError, TypeError):
+        raise InvalidInputError(
+            "continuation token is malformed; use the one a previous page returned"
+        ) from None
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class CosmosCallStore:
+    """core.ports.CallStore on Cosmos DB (azure-cosmos aio SDK)."""
+
+    def __init__(self, settings: CosmosSettings) -> None:
+        self._settings = settings
+        self._client: CosmosClient | None = None
+        self._container: ContainerProxy | None = None
+        self._lock = asyncio.Lock()
+
+    async def _get_container(self) -> ContainerProxy:
+        if self._container is not None:
+            return self._container
+        async with self._lock:
+            if self._container is None:
+                from azure.cosmos import PartitionKey
+                from azure.cosmos.aio import CosmosClient
+
+                self._client = CosmosClient(
+                    self._settings.endpoint,
+                    credential=self._settings.key,
+                    enable_endpoint_discovery=self._settings.endpoint_discovery,
+                )
+                database = await self._client.create_database_if_not_exists(self._settings.database)
+                self._container = await database.create_container_if_not_exists(
+                    id=self._settings.container,
+                    partition_key=PartitionKey(path="/call_id"),
+                    indexing_policy=INDEXING_POLICY,
+                )
+        return self._container
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        self._client = None
+        self._container = None
+
+    async def ready(self) -> None:
+        container = await self._get_container()
+        await container.read()
+
+    async def create(self, call: Call) -> Call:
+        container = await self._get_container()
+        await container.create_item(_to_document(call))
+        return call
+
+    async def _read(self, call_id: str) -> tuple[Call, str] | None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        container = await self._get_container()
+        try:
+            document = await container.read_item(item=call_id, partition_key=call_id)
+        except CosmosResourceNotFoundError:
+            return None
+        return _from_document(document), document["_etag"]
+
+    async def get(self, call_id: str) -> Call | None:
+        found = await self._read(call_id)
+        return found[0] if found else None
+
+    async def update(self, call_id: str, mutation: Mutation) -> Call:
+        from azure.core import MatchConditions
+        from azure.cosmos.exceptions import CosmosAccessConditionFailedError
+
+        container = await self._get_container()
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            found = await self._read(call_id)
+            if found is None:
+                raise NotFoundError(f"call {call_id} does not exist")
+            call, etag = found
+            if mutation(call) is False:
+                return call
+            call.updated_at = utcnow()
+            try:
+                await container.replace_item(
+                    item=call_id,
+                    body=_to_document(call),
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                return call
+            except CosmosAccessConditionFailedError:
+                # Someone else wrote first: back off a little (jittered) and re-apply on fresh state.
+                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise ConcurrencyError(f"call {call_id} kept changing; gave up after {MAX_WRITE_ATTEMPTS} attempts")
+
+    async def _query(self, query: str, parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        container = await self._get_container()
+        items = container.query_items(query=query, parameters=parameters)
+        return [item async for item in items]
+
+    async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
+        documents = await self._query(
+            "SELECT * FROM c WHERE c.initiate.phone_number = @phone AND c.created_at >= @since "
+            "ORDER BY c.created_at DESC",
+            [{"name": "@phone", "value": phone_number}, {"name": "@since", "value": _iso(since)}],
+        )
+        return _from_document(documents[0]) if documents else None
+
+    async def list(
+        self, *, phone_number: str | None = None, limit: int = 20, continuation: str | None = None
+    ) -> CallPage:
+        # Keyset paging on (created_at, call_id): stable under inserts, no server cursor to keep.
+        clauses: list[str] = []
+        parameters: list[dict[str, Any]] = [{"name": "@limit", "value": limit + 1}]
+        if phone_number:
+            clauses.append("c.initiate.phone_number = @phone")
+            parameters.append({"name": "@phone", "value": phone_number})
+        if continuation:
+            created_at, call_id = _decode_cursor(continuation)
+            clauses.append("(c.created_at < @ts OR (c.created_at = @ts AND c.call_id < @id))")
+            parameters += [{"name": "@ts", "value": created_at}, {"name": "@id", "value": call_id}]
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        documents = await self._query(
+            # Only fixed clauses are joined here; every value is a query parameter.
+            f"SELECT TOP @limit * FROM c {where}ORDER BY c.created_at DESC, c.call_id DESC",  # noqa: S608
+            parameters,
+        )
+        calls = [_from_document(d) for d in documents[:limit]]
+        next_token = _encode_cursor(calls[-1]) if len(documents) > limit and calls else None
+        return CallPage(calls=calls, continuation=next_token)

@@ -1,0 +1,61 @@
+"""Queue sender on Azure Storage queues. Messages are small JSON with ids, base64-encoded as the
+Functions host expects by default."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azure.storage.queue.aio import QueueClient, QueueServiceClient
+
+    from core.settings import StorageSettings
+
+
+class StorageQueueSender:
+    """core.ports.QueueSender on Azure Storage queues (Azurite locally)."""
+
+    def __init__(self, settings: StorageSettings) -> None:
+        self._settings = settings
+        self._service: QueueServiceClient | None = None
+        self._queues: dict[str, QueueClient] = {}
+        self._lock = asyncio.Lock()
+
+    async def _queue(self, name: str) -> QueueClient:
+        if name in self._queues:
+            return self._queues[name]
+        async with self._lock:
+            if name not in self._queues:
+                from azure.core.exceptions import ResourceExistsError
+                from azure.storage.queue import BinaryBase64EncodePolicy
+                from azure.storage.queue.aio import QueueServiceClient
+
+                if self._service is None:
+                    self._service = QueueServiceClient.from_connection_string(
+                        self._settings.connection_string
+                    )
+                client = self._service.get_queue_client(
+                    name, message_encode_policy=BinaryBase64EncodePolicy()
+                )
+                with contextlib.suppress(ResourceExistsError):
+                    await client.create_queue()
+                self._queues[name] = client
+        return self._queues[name]
+
+    async def send(self, queue: str, payload: dict[str, Any]) -> None:
+        client = await self._queue(queue)
+        await client.send_message(json.dumps(payload, separators=(",", ":")).encode())
+
+    async def ready(self) -> None:
+        client = await self._queue(self._settings.post_call_queue)
+        await client.get_queue_properties()
+
+    async def close(self) -> None:
+        for client in self._queues.values():
+            await client.close()
+        if self._service is not None:
+            await self._service.close()
+        self._queues.clear()
+        self._service = None

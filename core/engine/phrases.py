@@ -1,0 +1,253 @@
+"""Fixed phrases the bot says without the model, per language, several variants each.
+
+Override any of them with ``CONVERSATION__PROMPTS_OVERRIDE_JSON``: ``{"greeting": {"en-US": ["Hi!", ...]}}``.
+Placeholders: ``{bot_name}``, ``{bot_company}`` (from the call, else the settings) and any keyword given
+to :func:`phrase` (e.g. ``{languages}`` for the language choice prompt). Unknown placeholders stay as is.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import random
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.models import Call
+    from core.settings import Settings
+
+PhraseTable = dict[str, dict[str, list[str]]]
+
+DEFAULT_LANGUAGE = "en-US"
+
+PHRASES: PhraseTable = {
+    "greeting": {
+        "en-US": [
+            "Hello, I'm {bot_name} from {bot_company}. How can I help you today?",
+            "Hi, this is {bot_name}, the assistant of {bot_company}. What can I do for you?",
+            "Good day, {bot_name} from {bot_company} speaking. How may I help you?",
+        ],
+        "fr-FR": [
+            "Bonjour, je suis {bot_name} de {bot_company}. Comment puis-je vous aider ?",
+            "Bonjour, ici {bot_name}, l'assistante de {bot_company}. Que puis-je faire pour vous ?",
+            "Bonjour, {bot_name} de {bot_company} à l'appareil. En quoi puis-je vous aider ?",
+        ],
+        "es-ES": [
+            "Hola, soy {bot_name} de {bot_company}. ¿En qué puedo ayudarle hoy?",
+            "Hola, le habla {bot_name}, la asistente de {bot_company}. ¿Qué puedo hacer por usted?",
+            "Buenos días, soy {bot_name} de {bot_company}. ¿Cómo puedo ayudarle?",
+        ],
+    },
+    "welcome_back": {
+        "en-US": [
+            "Welcome back, it's {bot_name} from {bot_company} again. Let's continue where we left off.",
+            "Hello again, {bot_name} here. I still have your file open; how can I help?",
+        ],
+        "fr-FR": [
+            "Rebonjour, c'est encore {bot_name} de {bot_company}. Reprenons où nous en étions.",
+            "Ravie de vous retrouver, ici {bot_name}. J'ai toujours votre dossier, que puis-je faire ?",
+        ],
+        "es-ES": [
+            "Bienvenido de nuevo, soy {bot_name} de {bot_company}. Sigamos donde lo dejamos.",
+            "Hola de nuevo, le habla {bot_name}. Tengo su expediente abierto, ¿en qué le ayudo?",
+        ],
+    },
+    "goodbye": {
+        "en-US": [
+            "Thank you for calling {bot_company}. Goodbye and take care!",
+            "It was a pleasure to help you. Have a good day, goodbye!",
+        ],
+        "fr-FR": [
+            "Merci d'avoir appelé {bot_company}. Au revoir et bonne journée !",
+            "Ce fut un plaisir de vous aider. Bonne journée, au revoir !",
+        ],
+        "es-ES": [
+            "Gracias por llamar a {bot_company}. ¡Adiós y que le vaya bien!",
+            "Ha sido un placer ayudarle. ¡Que tenga un buen día, adiós!",
+        ],
+    },
+    "silence": {
+        "en-US": ["Are you still there?", "I can't hear you. Could you say that again?"],
+        "fr-FR": ["Êtes-vous toujours là ?", "Je ne vous entends pas. Pouvez-vous répéter ?"],
+        "es-ES": ["¿Sigue ahí?", "No le oigo. ¿Podría repetirlo?"],
+    },
+    "error": {
+        "en-US": [
+            "I'm sorry, I had a problem understanding. Could you repeat that, please?",
+            "Sorry, something went wrong on my side. Could you say that again?",
+        ],
+        "fr-FR": [
+            "Je suis désolée, j'ai eu un problème. Pouvez-vous répéter, s'il vous plaît ?",
+            "Pardon, quelque chose n'a pas fonctionné de mon côté. Pouvez-vous répéter ?",
+        ],
+        "es-ES": [
+            "Lo siento, he tenido un problema. ¿Podría repetirlo, por favor?",
+            "Perdone, algo ha fallado por mi parte. ¿Puede repetirlo?",
+        ],
+    },
+    "filler": {
+        "en-US": ["Let me check.", "One moment, please.", "Let me see."],
+        "fr-FR": ["Je regarde.", "Un instant, s'il vous plaît.", "Voyons voir."],
+        "es-ES": ["Déjeme comprobarlo.", "Un momento, por favor.", "Veamos."],
+    },
+    "transfer": {
+        "en-US": [
+            "I'm transferring you to a colleague now. Please stay on the line.",
+            "Let me put you through to one of my colleagues. One moment, please.",
+        ],
+        "fr-FR": [
+            "Je vous transfère à un collègue. Restez en ligne, s'il vous plaît.",
+            "Je vous passe l'un de mes collègues. Un instant, s'il vous plaît.",
+        ],
+        "es-ES": [
+            "Le paso con un compañero. Por favor, no cuelgue.",
+            "Le transfiero a uno de mis compañeros. Un momento, por favor.",
+        ],
+    },
+    "transfer_failed": {
+        "en-US": [
+            "I'm sorry, nobody is available right now. Let's continue together.",
+            "My colleagues can't take the call at the moment. I'll keep helping you.",
+        ],
+        "fr-FR": [
+            "Je suis désolée, personne n'est disponible pour le moment. Continuons ensemble.",
+            "Mes collègues ne peuvent pas répondre pour l'instant. Je continue à vous aider.",
+        ],
+        "es-ES": [
+            "Lo siento, ahora mismo no hay nadie disponible. Sigamos juntos.",
+            "Mis compañeros no pueden atender ahora. Le sigo ayudando yo.",
+        ],
+    },
+    "language_choice": {
+        "en-US": ["Which language would you like to speak: {languages}?"],
+        "fr-FR": ["Dans quelle langue souhaitez-vous parler : {languages} ?"],
+        "es-ES": ["¿En qué idioma desea hablar: {languages}?"],
+    },
+    "refusal": {
+        "en-US": [
+            "I'm sorry, I can't help with that. Is there something else about your request I can do?",
+            "I can't respond to that, sorry. Let's get back to your request.",
+        ],
+        "fr-FR": [
+            "Je suis désolée, je ne peux pas vous aider sur ce point. Puis-je faire autre chose pour vous ?",
+            "Je ne peux pas répondre à cela, désolée. Revenons à votre demande.",
+        ],
+        "es-ES": [
+            "Lo siento, no puedo ayudarle con eso. ¿Puedo hacer algo más por usted?",
+            "No puedo responder a eso, lo siento. Volvamos a su solicitud.",
+        ],
+    },
+}
+
+PHRASE_NAMES = tuple(PHRASES)
+
+
+class _Keep(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@functools.lru_cache(maxsize=8)
+def parse_overrides(raw: str) -> PhraseTable:
+    """Parse the overrides JSON; invalid content is ignored entry by entry (never breaks a call)."""
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    table: PhraseTable = {}
+    if not isinstance(data, dict):
+        return table
+    for name, per_language in data.items():
+        if not isinstance(per_language, dict):
+            continue
+        for language, variants in per_language.items():
+            if isinstance(variants, str):
+                variants = [variants]
+            if isinstance(variants, list) and variants and all(isinstance(v, str) for v in variants):
+                table.setdefault(str(name), {})[str(language)] = list(variants)
+    return table
+
+
+def _language_candidates(language: str) -> list[str]:
+    base = language.split("-")[0].lower()
+    return [language, base, DEFAULT_LANGUAGE]
+
+
+def variants(name: str, language: str, overrides: Mapping[str, Mapping[str, list[str]]] | None = None) -> list[str]:
+    """The variants of a phrase for a language (exact, then same language, then English)."""
+    tables = [overrides or {}, PHRASES]
+    for candidate in _language_candidates(language):
+        for table in tables:
+            per_language = table.get(name, {})
+            if candidate in per_language:
+                return list(per_language[candidate])
+            if "-" not in candidate:
+                for code, found in per_language.items():
+                    if code.split("-")[0].lower() == candidate:
+                        return list(found)
+    if name not in PHRASES and not (overrides and name in overrides):
+        raise KeyError(f"unknown phrase '{name}' (known: {', '.join(PHRASE_NAMES)})")
+    return [""]
+
+
+def render_phrase(
+    name: str,
+    language: str,
+    *,
+    call: Call | None = None,
+    bot_name: str = "",
+    bot_company: str = "",
+    overrides: Mapping[str, Mapping[str, list[str]]] | None = None,
+    seed: str | None = None,
+    **fmt: Any,
+) -> str:
+    options = variants(name, language, overrides)
+    if seed is not None:
+        digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+        text = options[digest[0] % len(options)]
+    else:
+        text = random.choice(options)
+    values = _Keep(fmt)
+    values.setdefault("bot_name", call.initiate.bot_name if call else bot_name)
+    values.setdefault("bot_company", call.initiate.bot_company if call else bot_company)
+    try:
+        return text.format_map(values)
+    except (ValueError, IndexError, AttributeError):
+        return text
+
+
+def _settings() -> Settings | None:
+    from core.settings import ConfigurationError, get_settings
+
+    try:
+        return get_settings()
+    except ConfigurationError:
+        return None
+
+
+def phrase(name: str, language: str, call: Call | None = None, **fmt: Any) -> str:
+    """A fixed phrase in `language`, with overrides from the settings applied.
+
+    With a call, the variant is chosen deterministically from the call id and the number of its
+    messages (stable across retries of the same step, varied along the call); without one, randomly.
+    Pass ``seed=...`` to choose the variant yourself.
+    """
+    settings = _settings()
+    overrides = parse_overrides(settings.conversation.prompts_override_json) if settings else {}
+    seed = fmt.pop("seed", None)
+    if seed is None and call is not None:
+        seed = f"{call.call_id}:{len(call.messages)}"
+    return render_phrase(
+        name,
+        language,
+        call=call,
+        bot_name=settings.conversation.bot_name if settings else "",
+        bot_company=settings.conversation.bot_company if settings else "",
+        overrides=overrides,
+        seed=seed,
+        **fmt,
+    )

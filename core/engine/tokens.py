@@ -1,0 +1,108 @@
+"""Token estimates without tokenizer files, and trimming of the history to a token budget.
+
+The estimate follows the shape of BPE tokenizers (cl100k/o200k): a short ASCII word is one token, a long
+word a few, punctuation one each, non-ASCII text more per character. It is within about 15% of the real
+count on English and French conversation text, which is all a budget needs; the `usage` the API returns
+is used for the call's counters whenever the endpoint sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+_PIECE = re.compile(r"[A-Za-z]+|\d{1,3}|[^\W\d_A-Za-z]+|[^\w\s]|_", re.UNICODE)
+# Per-message framing of the chat format (role, separators).
+MESSAGE_OVERHEAD = 4
+REPLY_PRIMING = 3
+
+
+def estimate_tokens(text: str) -> int:
+    """Estimated token count of a text."""
+    if not text:
+        return 0
+    count = 0
+    for match in _PIECE.finditer(text):
+        piece = match.group()
+        if piece.isascii():
+            # Common English words are one token; longer ones split every ~6 characters.
+            count += 1 + (len(piece) - 1) // 6 if piece[0].isalpha() else 1
+        else:
+            # Accented or non-Latin words split much more often.
+            count += 1 + len(piece) // 3
+    return count
+
+
+def estimate_message_tokens(message: Mapping[str, Any]) -> int:
+    tokens = MESSAGE_OVERHEAD
+    content = message.get("content")
+    if isinstance(content, str):
+        tokens += estimate_tokens(content)
+    elif isinstance(content, list):
+        tokens += sum(
+            estimate_tokens(str(part.get("text", ""))) for part in content if isinstance(part, dict)
+        )
+    for call in message.get("tool_calls") or []:
+        function = call.get("function", {})
+        tokens += (
+            3
+            + estimate_tokens(str(function.get("name", "")))
+            + estimate_tokens(str(function.get("arguments", "")))
+        )
+    if message.get("name"):
+        tokens += 1
+    return tokens
+
+
+def estimate_messages_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
+    return REPLY_PRIMING + sum(estimate_message_tokens(m) for m in messages)
+
+
+def estimate_tools_tokens(tools: Sequence[Mapping[str, Any]] | None) -> int:
+    if not tools:
+        return 0
+    return estimate_tokens(json.dumps(list(tools), separators=(",", ":")))
+
+
+def estimate_prompt_tokens(
+    messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None = None
+) -> int:
+    return estimate_messages_tokens(messages) + estimate_tools_tokens(tools)
+
+
+def _groups(messages: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Messages grouped so that an assistant message with tool calls stays with its tool results."""
+    groups: list[list[dict[str, Any]]] = []
+    for message in messages:
+        if (
+            message.get("role") == "tool"
+            and groups
+            and (groups[-1][0].get("tool_calls") or groups[-1][0].get("role") == "tool")
+        ):
+            groups[-1].append(message)
+        else:
+            groups.append([message])
+    return groups
+
+
+def trim_history(messages: Sequence[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
+    """Keep the most recent messages that fit in `budget` tokens.
+
+    Never splits a tool call from its results, never starts with a tool result, and always keeps the
+    last group (the current exchange) even if it alone exceeds the budget.
+    """
+    groups = _groups(messages)
+    kept: list[list[dict[str, Any]]] = []
+    used = 0
+    for group in reversed(groups):
+        cost = sum(estimate_message_tokens(m) for m in group)
+        if kept and used + cost > budget:
+            break
+        kept.append(group)
+        used += cost
+    result = [m for group in reversed(kept) for m in group]
+    while result and result[0].get("role") == "tool":
+        result.pop(0)
+    return result

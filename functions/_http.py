@@ -1,0 +1,45 @@
+"""Helpers shared by HTTP triggers: JSON responses and the mapping of domain errors to status codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import azure.functions as func
+
+from core.errors import ConcurrencyError, InvalidInputError, NotFoundError, UnauthorizedError
+
+
+def json_response(
+    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body, ensure_ascii=False),
+        status_code=status_code,
+        mimetype="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def error_response(status_code: int, message: str, problems: list[str] | None = None) -> func.HttpResponse:
+    body: dict[str, Any] = {"error": {"message": message}}
+    if problems:
+        body["error"]["problems"] = problems
+    return json_response(body, status_code)
+
+
+async def map_errors(action: Callable[[], Awaitable[func.HttpResponse]]) -> func.HttpResponse:
+    """Run the action; turn domain errors into 4xx with their message. Anything else propagates
+    (the host answers 500 without details)."""
+    try:
+        return await action()
+    except InvalidInputError as exc:
+        return error_response(400, str(exc), exc.problems)
+    except NotFoundError as exc:
+        return error_response(404, str(exc))
+    except UnauthorizedError as exc:
+        return error_response(401, str(exc))
+    except ConcurrencyError as exc:
+        return error_response(409, str(exc))

@@ -1,0 +1,152 @@
+"""The local storage stack: Azurite (queues, tables, blobs) and the Cosmos DB server, on loopback.
+
+    python -m local.stack install   # npm ci (pinned) + the Cosmos server patch
+    python -m local.stack up        # start both, wait until they answer, stop cleanly on Ctrl-C
+
+Data lives in memory only: every start is a clean slate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "node_modules" / ".bin"
+
+AZURITE_PORTS = (10000, 10001, 10002)
+COSMOS_PORT = 8081
+
+# The server answers 500 instead of 404 when read_item misses; ACS-like "not found" semantics matter
+# to the call store, so the install step patches that one line.
+_COSMOS_READ = ROOT / "node_modules/@vercel/cosmosdb-server/lib/handler/read-document.js"
+_COSMOS_BUG = "const data = collection.document(docId, parsedPartitionKey).read();\n"
+_COSMOS_FIX = (
+    _COSMOS_BUG + "        if (!data) {\n            res.statusCode = 404;\n"
+    '            return { code: "NotFound", message: "Entity with the specified id does not exist in the '
+    'system." };\n        }\n'
+)
+
+
+def install() -> None:
+    """Install the pinned npm emulators if missing, and patch the Cosmos server."""
+    if not (BIN / "azurite").exists() or not (BIN / "cosmosdb-server").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("npm is required to install the local emulators (apt-get install nodejs npm)")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+    source = _COSMOS_READ.read_text()
+    if _COSMOS_FIX not in source:
+        _COSMOS_READ.write_text(source.replace(_COSMOS_BUG, _COSMOS_FIX))
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for_ports(ports: tuple[int, ...], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(ports)
+    while pending:
+        pending = [p for p in pending if not port_open(p)]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"local services did not open ports {pending} within {timeout:.0f}s")
+        time.sleep(0.05)
+
+
+@dataclass
+class LocalStack:
+    """Azurite + Cosmos DB server child processes. Reuses services already listening."""
+
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self) -> LocalStack:
+        install()
+        if not all(port_open(p) for p in AZURITE_PORTS):
+            self._spawn(
+                [
+                    str(BIN / "azurite"),
+                    "--silent",
+                    "--inMemoryPersistence",
+                    "--skipApiVersionCheck",
+                    "--loose",
+                    "--disableTelemetry",
+                    "--blobHost",
+                    "127.0.0.1",
+                    "--queueHost",
+                    "127.0.0.1",
+                    "--tableHost",
+                    "127.0.0.1",
+                ]
+            )
+        if not port_open(COSMOS_PORT):
+            self._spawn(
+                [str(BIN / "cosmosdb-server"), "-p", str(COSMOS_PORT), "--host", "127.0.0.1", "--no-ssl"]
+            )
+        try:
+            wait_for_ports((*AZURITE_PORTS, COSMOS_PORT))
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self, argv: list[str]) -> None:
+        self.processes.append(
+            subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["install", "up"])
+    args = parser.parse_args(argv)
+    if args.command == "install":
+        install()
+        return 0
+    stack = LocalStack().start()
+    print(
+        f"Azurite on 127.0.0.1:{AZURITE_PORTS}, Cosmos DB server on 127.0.0.1:{COSMOS_PORT}. Ctrl-C stops.",
+        flush=True,
+    )
+    try:
+        asyncio.run(asyncio.Event().wait())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

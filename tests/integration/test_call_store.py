@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from core.container import Container
+from core.errors import InvalidInputError, NotFoundError
+from core.models import Call, ClaimField, ClaimFieldType, ClaimSchema, ClaimValueError, utcnow
+from tests.conftest import make_call
+
+
+async def test_twenty_concurrent_mutations_of_one_call_are_all_applied(container: Container) -> None:
+    call = await container.calls.create(make_call())
+
+    async def add_reminder_title(i: int) -> None:
+        def mutation(fresh: Call) -> None:
+            fresh.counters.turns += 1
+            fresh.flags[f"writer_{i}"] = True
+
+        await container.calls.update(call.call_id, mutation)
+
+    await asyncio.gather(*(add_reminder_title(i) for i in range(20)))
+    stored = await container.calls.get(call.call_id)
+    assert stored is not None
+    assert stored.counters.turns == 20
+    assert sorted(stored.flags) == sorted(f"writer_{i}" for i in range(20))
+
+
+async def test_a_rejected_claim_value_leaves_the_stored_claim_unchanged(container: Container) -> None:
+    schema = ClaimSchema(fields=[ClaimField(name="amount", type=ClaimFieldType.NUMBER)])
+    call = await container.calls.create(make_call(claim_schema=schema))
+    await container.calls.update(call.call_id, lambda c: bool(c.set_claim_values({"amount": 10})) or None)
+
+    with pytest.raises(ClaimValueError, match="amount: 'ten' is not a number"):
+        await container.calls.update(
+            call.call_id, lambda c: bool(c.set_claim_values({"amount": "ten"})) or None
+        )
+
+    stored = await container.calls.get(call.call_id)
+    assert stored is not None and stored.claim == {"amount": 10}
+
+
+async def test_unknown_calls_are_none_and_updates_of_them_not_found(container: Container) -> None:
+    assert await container.calls.get("00000000-0000-4000-8000-000000000000") is None
+    with pytest.raises(NotFoundError):
+        await container.calls.update("00000000-0000-4000-8000-000000000000", lambda c: None)
+
+
+async def test_latest_call_of_a_number_within_the_window(container: Container) -> None:
+    number = "+14155550142"
+    old = make_call(number)
+    old.created_at = utcnow() - timedelta(hours=30)
+    await container.calls.create(old)
+    assert await container.calls.latest_for_phone_number(number, utcnow() - timedelta(hours=24)) is None
+
+    first = await container.calls.create(make_call(number))
+    second = await container.calls.create(make_call(number))
+    await container.calls.create(make_call("+14155550143"))
+    latest = await container.calls.latest_for_phone_number(number, utcnow() - timedelta(hours=24))
+    assert latest is not None and latest.call_id == second.call_id != first.call_id
+
+
+async def test_list_pages_newest_first_and_filters_by_number(container: Container) -> None:
+    number = "+14155550177"
+    created = [await container.calls.create(make_call(number)) for _ in range(5)]
+    await container.calls.create(make_call("+14155550178"))
+
+    seen: list[str] = []
+    continuation = None
+    while True:
+        page = await container.calls.list(phone_number=number, limit=2, continuation=continuation)
+        assert len(page.calls) <= 2
+        seen += [c.call_id for c in page.calls]
+        continuation = page.continuation
+        if continuation is None:
+            break
+    assert seen == [c.call_id for c in reversed(created)]
+
+    with pytest.raises(InvalidInputError, match="continuation token is malformed"):
+        await container.calls.list(continuation="garbage!")
