@@ -177,7 +177,9 @@ def _language_candidates(language: str) -> list[str]:
     return [language, base, DEFAULT_LANGUAGE]
 
 
-def variants(name: str, language: str, overrides: Mapping[str, Mapping[str, list[str]]] | None = None) -> list[str]:
+def variants(
+    name: str, language: str, overrides: Mapping[str, Mapping[str, list[str]]] | None = None
+) -> list[str]:
     """The variants of a phrase for a language (exact, then same language, then English)."""
     tables = [overrides or {}, PHRASES]
     for candidate in _language_candidates(language):

@@ -1,0 +1,71 @@
+"""The conversation engine: the bot's brain, driven without telephony.
+
+Light on import: submodules load on first attribute access (the openai SDK only on the first request).
+
+    engine = TurnEngine(settings, LlmClient.from_settings(settings.llm), sms=..., search=...)
+    turn = engine.run(call, "I had an accident", turn_id=event_id, should_stop=superseded)
+    async for speech in turn:        # Speech(text, style): play each as it comes
+        ...
+    await store.update(call.call_id, turn.outcome.mutation)
+    for action in turn.outcome.actions: ...   # TransferToAgent | EndCall | ChangeLanguage
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.engine.llm import LlmClient, LlmError, LlmNotConfiguredError
+    from core.engine.outcome import ChangeLanguage, EndCall, Speech, TransferToAgent, TurnAction, TurnOutcome
+    from core.engine.phrases import phrase
+    from core.engine.safety import ContentFilteredError
+    from core.engine.search import DocumentHit, DocumentSearch, NoDocumentSearch
+    from core.engine.turn import Turn, TurnEngine
+
+_EXPORTS = {
+    "ChangeLanguage": "core.engine.outcome",
+    "EndCall": "core.engine.outcome",
+    "Speech": "core.engine.outcome",
+    "TransferToAgent": "core.engine.outcome",
+    "TurnAction": "core.engine.outcome",
+    "TurnOutcome": "core.engine.outcome",
+    "LlmClient": "core.engine.llm",
+    "LlmError": "core.engine.llm",
+    "LlmNotConfiguredError": "core.engine.llm",
+    "phrase": "core.engine.phrases",
+    "ContentFilteredError": "core.engine.safety",
+    "DocumentHit": "core.engine.search",
+    "DocumentSearch": "core.engine.search",
+    "NoDocumentSearch": "core.engine.search",
+    "Turn": "core.engine.turn",
+    "TurnEngine": "core.engine.turn",
+}
+
+__all__ = [
+    "ChangeLanguage",
+    "ContentFilteredError",
+    "DocumentHit",
+    "DocumentSearch",
+    "EndCall",
+    "LlmClient",
+    "LlmError",
+    "LlmNotConfiguredError",
+    "NoDocumentSearch",
+    "Speech",
+    "TransferToAgent",
+    "Turn",
+    "TurnAction",
+    "TurnEngine",
+    "TurnOutcome",
+    "phrase",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'core.engine' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,367 @@
+"""LLM client over the openai SDK: OpenAI, Azure OpenAI (API key or Entra ID) and any OpenAI-compatible
+endpoint (Ollama, vLLM, llama.cpp server), with a primary and a fallback model.
+
+Transient failures (429, 5xx, timeouts, connection errors, a stream that ends without a finish reason)
+are retried with exponential backoff, then the fallback model is tried. When a stream breaks after
+text was already emitted, the consumer gets a :class:`Restarted` event (drop unreleased text) and the
+retried request carries what the caller already heard, with an instruction to continue from there.
+Content-filter refusals raise :class:`ContentFilteredError` at once: the same input is never re-sent.
+
+The openai and azure-identity packages are imported when the first request is made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationError
+
+from core.engine.prompts import continuation_messages
+from core.engine.safety import ContentFilteredError, is_content_filter_error
+from core.settings import ConfigurationError, LlmEndpointSettings, LlmSettings
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+log = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+ChatMessage = dict[str, Any]
+
+
+class LlmNotConfiguredError(ConfigurationError):
+    """No model endpoint is configured."""
+
+
+class LlmError(RuntimeError):
+    """Every configured model failed (after retries and fallback)."""
+
+
+class _TransientError(Exception):
+    pass
+
+
+class _PermanentError(Exception):
+    pass
+
+
+@dataclass
+class ToolCallRequest:
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class Restarted:
+    """The previous attempt broke; text not yet released by the consumer must be dropped."""
+
+    reason: str
+
+
+@dataclass
+class Completed:
+    finish_reason: str
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
+    usage: Usage | None = None
+    model: str = ""
+    text: str = ""
+
+
+LlmEvent = TextDelta | Restarted | Completed
+
+
+@dataclass
+class _Endpoint:
+    name: str
+    settings: LlmEndpointSettings
+    client: Any = None
+
+
+def _classify(exc: BaseException) -> Exception:
+    """Map an SDK error to content filter, transient or permanent."""
+    import openai
+
+    if is_content_filter_error(exc):
+        return ContentFilteredError(str(exc))
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code in (408, 409, 429) or exc.status_code >= 500:
+            return _TransientError(f"HTTP {exc.status_code}")
+        return _PermanentError(f"HTTP {exc.status_code}: {exc.message[:200]}")
+    if isinstance(exc, openai.APIConnectionError | asyncio.TimeoutError | ConnectionError):
+        return _TransientError(type(exc).__name__)
+    if isinstance(exc, openai.APIError):
+        # An error event inside a stream.
+        return _TransientError(f"stream error: {exc.message[:200]}")
+    return _PermanentError(f"{type(exc).__name__}: {exc}")
+
+
+class LlmClient:
+    def __init__(self, settings: LlmSettings) -> None:
+        if not settings.configured:
+            raise LlmNotConfiguredError(
+                "The LLM is not configured: set LLM__PRIMARY__ENDPOINT and LLM__PRIMARY__MODEL "
+                "(and LLM__PRIMARY__API_KEY, or LLM__PRIMARY__PROVIDER=azure_openai for Entra ID)"
+            )
+        self.settings = settings
+        self._endpoints = [_Endpoint("primary", settings.primary)]
+        if settings.fallback.endpoint and settings.fallback.model:
+            self._endpoints.append(_Endpoint("fallback", settings.fallback))
+        self._credential: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: LlmSettings) -> LlmClient:
+        return cls(settings)
+
+    # -- clients ----------------------------------------------------------------------------------
+
+    def _client(self, endpoint: _Endpoint) -> AsyncOpenAI:
+        if endpoint.client is None:
+            endpoint.client = self._make_client(endpoint.settings)
+        return endpoint.client  # type: ignore[no-any-return]
+
+    def _make_client(self, settings: LlmEndpointSettings) -> AsyncOpenAI:
+        if settings.provider == "azure_openai":
+            from openai import AsyncAzureOpenAI
+
+            if settings.api_key:
+                return AsyncAzureOpenAI(
+                    azure_endpoint=settings.endpoint,
+                    api_version=settings.api_version,
+                    api_key=settings.api_key,
+                    timeout=settings.timeout_s,
+                    max_retries=0,
+                )
+            from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
+
+            if self._credential is None:
+                self._credential = DefaultAzureCredential()
+            provider = get_bearer_token_provider(
+                self._credential, "https://cognitiveservices.azure.com/.default"
+            )
+            return AsyncAzureOpenAI(
+                azure_endpoint=settings.endpoint,
+                api_version=settings.api_version,
+                azure_ad_token_provider=provider,
+                timeout=settings.timeout_s,
+                max_retries=0,
+            )
+        from openai import AsyncOpenAI
+
+        return AsyncOpenAI(
+            base_url=settings.endpoint,
+            # Local OpenAI-compatible servers need no key, but the SDK insists on one.
+            api_key=settings.api_key or "not-needed",
+            timeout=settings.timeout_s,
+            max_retries=0,
+        )
+
+    async def close(self) -> None:
+        for endpoint in self._endpoints:
+            if endpoint.client is not None:
+                await endpoint.client.close()
+                endpoint.client = None
+        if self._credential is not None:
+            await self._credential.close()
+            self._credential = None
+
+    # -- retry plan -------------------------------------------------------------------------------
+
+    async def _backoff(self, retry: int) -> None:
+        base = self.settings.retry_backoff_s
+        if base <= 0:
+            return
+        delay = min(base * (2**retry), self.settings.retry_backoff_max_s)
+        await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+
+    # -- streaming --------------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[dict[str, Any]] | None = None,
+        *,
+        already_said: Callable[[], str] | None = None,
+        temperature: float | None = None,
+    ) -> AsyncGenerator[LlmEvent, None]:
+        """Stream one answer: TextDelta events, then one Completed (with tool calls and usage).
+
+        `already_said` returns the text of this answer the caller has already heard; it is sent with a
+        retry that follows a broken stream so the model continues instead of starting over.
+        Raises ContentFilteredError (no retry) or LlmError (every attempt failed).
+        """
+        failures: list[str] = []
+        emitted = False
+        for endpoint in self._endpoints:
+            for attempt in range(self.settings.max_retries + 1):
+                if attempt:
+                    await self._backoff(attempt - 1)
+                request = list(messages)
+                if emitted:
+                    yield Restarted(reason=failures[-1] if failures else "retry")
+                    said = already_said() if already_said else ""
+                    if said.strip():
+                        request += continuation_messages(said)
+                try:
+                    async for event in self._stream_once(endpoint, request, tools, temperature):
+                        if isinstance(event, TextDelta):
+                            emitted = True
+                        yield event
+                    return
+                except _TransientError as exc:
+                    failures.append(f"{endpoint.name}: {exc}")
+                    log.warning("LLM %s attempt %d failed (transient): %s", endpoint.name, attempt + 1, exc)
+                except _PermanentError as exc:
+                    failures.append(f"{endpoint.name}: {exc}")
+                    log.warning("LLM %s failed (not retried): %s", endpoint.name, exc)
+                    break
+        raise LlmError("every model failed: " + "; ".join(failures))
+
+    async def _stream_once(
+        self,
+        endpoint: _Endpoint,
+        messages: list[ChatMessage],
+        tools: Sequence[dict[str, Any]] | None,
+        temperature: float | None,
+    ) -> AsyncIterator[LlmEvent]:
+        kwargs: dict[str, Any] = {
+            "model": endpoint.settings.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": self.settings.temperature if temperature is None else temperature,
+        }
+        if tools:
+            kwargs["tools"] = list(tools)
+        calls: dict[int, ToolCallRequest] = {}
+        finish_reason: str | None = None
+        usage: Usage | None = None
+        text: list[str] = []
+        try:
+            response = await self._client(endpoint).chat.completions.create(**kwargs)
+            async for chunk in response:
+                if chunk.usage is not None:
+                    usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta is not None and delta.content:
+                        text.append(delta.content)
+                        yield TextDelta(delta.content)
+                    for tool_delta in (delta.tool_calls if delta is not None else None) or []:
+                        current = calls.setdefault(tool_delta.index, ToolCallRequest("", "", ""))
+                        if tool_delta.id:
+                            current.id = tool_delta.id
+                        if tool_delta.function is not None:
+                            if tool_delta.function.name:
+                                current.name += tool_delta.function.name
+                            if tool_delta.function.arguments:
+                                current.arguments += tool_delta.function.arguments
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+        except (ContentFilteredError, _TransientError, _PermanentError):
+            raise
+        except Exception as exc:
+            raise _classify(exc) from exc
+        if finish_reason == "content_filter":
+            raise ContentFilteredError("the answer was filtered")
+        if finish_reason is None:
+            raise _TransientError("the stream ended without a finish reason")
+        tool_calls = [c for _, c in sorted(calls.items()) if c.name]
+        for index, call in enumerate(tool_calls):
+            if not call.id:
+                call.id = f"call_{index}"
+        yield Completed(
+            finish_reason=finish_reason,
+            tool_calls=tool_calls,
+            usage=usage,
+            model=endpoint.settings.model,
+            text="".join(text),
+        )
+
+    # -- structured output ------------------------------------------------------------------------
+
+    async def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> tuple[str, Usage | None]:
+        """One non-streaming answer (with retries and fallback): (content, usage)."""
+        failures: list[str] = []
+        for endpoint in self._endpoints:
+            for attempt in range(self.settings.max_retries + 1):
+                if attempt:
+                    await self._backoff(attempt - 1)
+                try:
+                    response = await self._client(endpoint).chat.completions.create(
+                        model=endpoint.settings.model, messages=cast(Any, list(messages)), **kwargs
+                    )
+                except Exception as exc:
+                    error = _classify(exc)
+                    if isinstance(error, ContentFilteredError):
+                        raise error from exc
+                    failures.append(f"{endpoint.name}: {error}")
+                    if isinstance(error, _PermanentError):
+                        break
+                    continue
+                choice = response.choices[0]
+                if choice.finish_reason == "content_filter":
+                    raise ContentFilteredError("the answer was filtered")
+                usage = (
+                    Usage(response.usage.prompt_tokens, response.usage.completion_tokens)
+                    if response.usage
+                    else None
+                )
+                return choice.message.content or "", usage
+        raise LlmError("every model failed: " + "; ".join(failures))
+
+    async def complete_json(
+        self, messages: Sequence[ChatMessage], schema: type[ModelT], *, attempts: int = 3
+    ) -> ModelT:
+        """Ask for a JSON answer matching `schema` (response_format json_schema) and validate it;
+        an invalid answer is sent back with the validation error, up to `attempts` times."""
+        conversation = list(messages)
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
+        }
+        problem = ""
+        for _ in range(max(attempts, 1)):
+            content, _usage = await self.complete(
+                conversation, response_format=response_format, temperature=0
+            )
+            try:
+                return schema.model_validate_json(_strip_fences(content))
+            except ValidationError as exc:
+                problem = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
+                )
+            conversation += [
+                {"role": "assistant", "content": content},
+                {
+                    "role": "user",
+                    "content": f"That answer is not valid: {problem}. Answer again with only the JSON object "
+                    f"matching the schema {json.dumps(schema.model_json_schema())}.",
+                },
+            ]
+        raise LlmError(f"no valid {schema.__name__} after {attempts} attempts: {problem}")
+
+
+def _strip_fences(content: str) -> str:
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else text[3:]
+        text = text.rsplit("```", 1)[0]
+    return text.strip()

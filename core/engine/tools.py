@@ -1,0 +1,420 @@
+"""The tools the model can call. Each enforces its own rules whatever the model says.
+
+Tools work on the turn's working copy of the call (so later rounds see their effect) and record each
+change as an operation replayed by the turn's mutation on the freshest stored call. Numbers, the task
+and the claim schema come from ``call.initiate`` only: ``send_sms`` always texts the caller,
+``talk_to_human`` always transfers to the configured agent, and no tool can change the task or schema.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, ValidationError
+
+from core.engine.outcome import ChangeLanguage, EndCall, TransferToAgent, TurnAction
+from core.engine.search import DocumentSearch, DocumentSearchNotConfiguredError, NoDocumentSearch
+from core.engine.tool_schema import ToolSpec, tool_spec
+from core.models import Action, Call, ClaimValueError, Message, Persona, Reminder
+from core.ports import SmsSender
+
+log = logging.getLogger(__name__)
+
+SPEECH_SPEED_MIN = 0.75
+SPEECH_SPEED_MAX = 1.5
+SMS_MAX_CHARS = 640
+SMS_PER_TURN = 2
+MAX_REMINDERS = 20
+
+Operation = Callable[[Call], None]
+
+
+class ToolArgumentError(ValueError):
+    """Tool arguments that cannot be repaired safely."""
+
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+
+
+def parse_arguments(raw: str | None) -> tuple[dict[str, Any], bool]:
+    """Parse tool-call arguments, repairing what is safe to repair. Returns (arguments, repaired).
+
+    Repaired: empty string, code fences, text or garbage around the object, trailing commas,
+    single-quoted (Python-literal) objects. Anything else raises ToolArgumentError.
+    """
+    text = (raw or "").strip()
+    if not text:
+        return {}, bool(raw)
+    try:
+        value = json.loads(text)
+        if isinstance(value, dict):
+            return value, False
+    except ValueError:
+        value = None
+    candidate = _FENCE.sub("", text)
+    start = candidate.find("{")
+    if start >= 0:
+        body = candidate[start:]
+        for attempt in (body, _TRAILING_COMMA.sub(r"\1", body)):
+            try:
+                parsed, _ = json.JSONDecoder().raw_decode(attempt)
+            except ValueError:
+                continue
+            if isinstance(parsed, dict):
+                return parsed, True
+        end = body.rfind("}")
+        if end > 0:
+            try:
+                literal = ast.literal_eval(_TRAILING_COMMA.sub(r"\1", body[: end + 1]))
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                literal = None
+            if isinstance(literal, dict):
+                return json.loads(json.dumps(literal, default=str)), True
+    if value is not None:
+        raise ToolArgumentError(f"arguments must be a JSON object, got {type(value).__name__}")
+    raise ToolArgumentError(f"arguments are not valid JSON: {text[:200]}")
+
+
+class ClaimUpdate(BaseModel):
+    field: str = Field(description="Name of the claim field, exactly as listed in the claim schema")
+    value: str | int | float | bool | None = Field(
+        description="Value in the field's type (ISO 8601 for dates, E.164 for phone numbers)"
+    )
+
+
+@dataclass
+class ToolResult:
+    name: str
+    content: str
+    ok: bool = True
+
+
+@dataclass
+class Toolbox:
+    """The tools of one turn, bound to the turn's working copy of the call."""
+
+    call: Call
+    timezone: str = "UTC"
+    sms: SmsSender | None = None
+    search: DocumentSearch = field(default_factory=NoDocumentSearch)
+    clock: Callable[[], datetime] | None = None
+    operations: list[Operation] = field(default_factory=list)
+    actions: list[TurnAction] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
+    terminal: bool = False
+    language_changed_to: str | None = None
+    _sms_sent: int = 0
+
+    NAMES = (
+        "update_claim",
+        "new_claim",
+        "new_or_updated_reminder",
+        "search_documents",
+        "send_sms",
+        "talk_to_human",
+        "end_call",
+        "change_language",
+        "speech_speed",
+    )
+
+    @classmethod
+    def specs(cls) -> dict[str, ToolSpec]:
+        return _SPECS
+
+    @classmethod
+    def definitions(cls) -> list[dict[str, Any]]:
+        return [spec.definition() for spec in _SPECS.values()]
+
+    def _record(self, operation: Operation) -> None:
+        operation(self.call)
+        self.operations.append(operation)
+
+    def _now(self) -> datetime:
+        from core.models import utcnow
+
+        return self.clock() if self.clock else utcnow()
+
+    # -- dispatch ---------------------------------------------------------------------------------
+
+    def resolve_name(self, name: str) -> str | None:
+        if name in _SPECS:
+            return name
+        normalized = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        normalized = normalized.removeprefix("functions_").removeprefix("function_")
+        if normalized in _SPECS:
+            return normalized
+        close = difflib.get_close_matches(normalized, list(_SPECS), n=1, cutoff=0.85)
+        return close[0] if close else None
+
+    async def execute(self, name: str, raw_arguments: str | None) -> ToolResult:
+        """Run one tool call; every problem comes back as a result the model can read, never raises."""
+        resolved = self.resolve_name(name)
+        if resolved is None:
+            return ToolResult(
+                name,
+                f"Error: there is no tool named '{name}'. Available tools: {', '.join(_SPECS)}.",
+                ok=False,
+            )
+        try:
+            arguments, _ = parse_arguments(raw_arguments)
+        except ToolArgumentError as exc:
+            return ToolResult(resolved, f"Error: {exc}. Call {resolved} again with a JSON object.", ok=False)
+        spec = _SPECS[resolved]
+        if resolved == "update_claim":
+            arguments = _repair_claim_arguments(arguments)
+        try:
+            parsed = spec.arguments.model_validate(arguments)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'arguments'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            return ToolResult(resolved, f"Error: invalid arguments for {resolved}: {problems}.", ok=False)
+        method: Callable[..., Awaitable[str]] = getattr(self, resolved)
+        try:
+            content = await method(
+                **{k: getattr(parsed, k) for k in type(parsed).model_fields}, _raw=arguments
+            )
+        except Exception as exc:  # a tool bug must not crash the call
+            log.exception("tool %s failed", resolved)
+            return ToolResult(resolved, f"Error: {resolved} failed ({type(exc).__name__}).", ok=False)
+        return ToolResult(resolved, content, ok=not content.startswith("Error"))
+
+    # -- tools ------------------------------------------------------------------------------------
+
+    async def update_claim(self, updates: list[ClaimUpdate], _raw: dict[str, Any] | None = None) -> str:
+        """Save information the caller gave into claim fields. Several fields can be updated at once.
+        Each value is checked against its field type; fields with an invalid value are not saved and
+        come back as errors: ask the caller again or correct the format, then call this tool again.
+
+        Args:
+            updates: The fields to set, each with its new value.
+        """
+        schema = self.call.initiate.claim_schema
+        saved: dict[str, Any] = {}
+        errors: list[str] = []
+        for update in updates:
+            try:
+                saved[update.field] = schema.field(update.field).coerce(update.value)
+            except ClaimValueError as exc:
+                errors.append(str(exc))
+        if saved:
+            values = dict(saved)
+            self._record(lambda call: call.claim.update(values))
+        parts = []
+        if saved:
+            parts.append(
+                "Saved: " + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in saved.items())
+            )
+        if errors:
+            parts.append("Error, not saved: " + "; ".join(errors) + ". Correct the value or ask the caller.")
+        missing = schema.missing(self.call.claim)
+        parts.append("Still missing: " + (", ".join(missing) if missing else "nothing"))
+        text = ". ".join(parts)
+        return text if saved or not errors else "Error: " + text
+
+    async def new_claim(self, _raw: dict[str, Any] | None = None) -> str:
+        """Start a new, empty claim when the caller wants to declare a different incident. The previous
+        claim values are cleared. Use only if the caller explicitly asks for a new, separate claim."""
+        self._record(lambda call: call.reset_claim())
+        return "A new empty claim was started. Collect its fields from the beginning."
+
+    async def new_or_updated_reminder(
+        self,
+        title: str = Field(min_length=1, max_length=200),
+        description: str = Field(default="", max_length=2000),
+        due_date_time: str = Field(min_length=1),
+        owner: str = Field(default="", max_length=100),
+        _raw: dict[str, Any] | None = None,
+    ) -> str:
+        """Create a reminder for a follow-up task, or update the reminder with the same title.
+
+        Args:
+            title: Short title of the task, e.g. "Call back about the repair quote".
+            description: What has to be done, with the useful details.
+            due_date_time: When it is due, ISO 8601 date-time, e.g. 2026-11-26T10:00:00. Without an
+                offset it is taken in the call's time zone.
+            owner: Who must do it, e.g. "assistant", "customer" or "agent".
+        """
+        try:
+            due = datetime.fromisoformat(due_date_time.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return (
+                f"Error: due_date_time '{due_date_time}' is not an ISO 8601 date-time (2026-11-26T10:00:00)."
+            )
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=ZoneInfo(self.timezone))
+        now = self._now()
+        if due < now - timedelta(days=1):
+            return (
+                f"Error: due_date_time {due.isoformat()} is in the past; today is {now.date().isoformat()}."
+            )
+        key = title.strip().casefold()
+        existing = next((r for r in self.call.reminders if r.title.strip().casefold() == key), None)
+        if existing is None and len(self.call.reminders) >= MAX_REMINDERS:
+            return f"Error: this call already has {MAX_REMINDERS} reminders; update one instead."
+        reminder = Reminder(
+            title=title.strip(), description=description.strip(), due_at=due, owner=owner.strip(),
+            created_at=existing.created_at if existing else now, updated_at=now,
+        )  # fmt: skip
+
+        def upsert(call: Call) -> None:
+            for index, current in enumerate(call.reminders):
+                if current.title.strip().casefold() == key:
+                    call.reminders[index] = reminder.model_copy(update={"created_at": current.created_at})
+                    return
+            call.reminders.append(reminder.model_copy())
+
+        self._record(upsert)
+        verb = "Updated" if existing else "Created"
+        owner = reminder.owner or "unassigned"
+        return f"{verb} reminder '{reminder.title}' due {due.isoformat()} (owner: {owner})."
+
+    async def search_documents(
+        self,
+        query: str = Field(min_length=2, max_length=500),
+        top: int = 3,
+        _raw: dict[str, Any] | None = None,
+    ) -> str:
+        """Search the company's internal documents (policies, procedures, coverage) for facts to answer
+        the caller. Never invent facts: use this tool when unsure.
+
+        Args:
+            query: What to look for, as a short question or keywords, in the caller's language.
+            top: How many passages to return (1 to 5).
+        """
+        top = min(max(top, 1), 5)
+        try:
+            hits = await self.search.search(query, top)
+        except DocumentSearchNotConfiguredError:
+            return "No documents are configured for this service: answer from the task and the claim only."
+        if not hits:
+            return "No document matches this query."
+        return json.dumps(
+            [{"title": h.title, "content": h.content[:1500], "source": h.source} for h in hits[:top]],
+            ensure_ascii=False,
+        )
+
+    async def send_sms(
+        self, message: str = Field(min_length=1, max_length=SMS_MAX_CHARS), _raw: dict[str, Any] | None = None
+    ) -> str:
+        """Send a text message (SMS) to the caller's phone, e.g. to confirm details or give a reference.
+        It can only be sent to the caller; no other recipient is possible.
+
+        Args:
+            message: The text to send, short and in the caller's language.
+        """
+        note = ""
+        if _raw and any(k in _raw for k in ("to", "phone_number", "recipient", "number")):
+            note = " The SMS can only go to the caller's own number, which was used."
+        if self.sms is None:
+            return "Error: SMS is not available in this deployment." + note
+        if self._sms_sent >= SMS_PER_TURN:
+            return "Error: too many SMS in one answer; send one message with everything."
+        ok = await self.sms.send(self.call.initiate.phone_number, message)
+        if not ok:
+            return "Error: the SMS could not be sent." + note
+        self._sms_sent += 1
+        sent = Message(persona=Persona.ASSISTANT, action=Action.SMS, content=message)
+        self.notes.append(sent)
+        return "The SMS was sent to the caller." + note
+
+    async def talk_to_human(self, _raw: dict[str, Any] | None = None) -> str:
+        """Transfer the call to a human agent of the company. Use when the caller asks for a person or
+        when you cannot help. The agent's number is fixed by the company."""
+        number = self.call.initiate.agent_phone_number
+        note = ""
+        if _raw and any(isinstance(v, str) and re.search(r"\d{4}", v) for v in _raw.values()):
+            note = " Transfers only go to the company's agent; the number given was ignored."
+        if not any(isinstance(a, TransferToAgent) for a in self.actions):
+            self.actions.append(TransferToAgent(number=number))
+        self.terminal = True
+        return "The transfer to a human agent will start after your answer." + note
+
+    async def end_call(self, _raw: dict[str, Any] | None = None) -> str:
+        """Hang up. Use only when the caller said goodbye or confirmed there is nothing else to do, after
+        saying goodbye yourself."""
+        if not any(isinstance(a, EndCall) for a in self.actions):
+            self.actions.append(EndCall())
+        self.terminal = True
+        return "The call will end after your answer."
+
+    async def change_language(
+        self, language: str = Field(min_length=2, max_length=40), _raw: dict[str, Any] | None = None
+    ) -> str:
+        """Switch the conversation to another language, when the caller asks or speaks another one.
+
+        Args:
+            language: The BCP 47 code of one of the call's languages, e.g. fr-FR.
+        """
+        options = self.call.initiate.languages
+        wanted = language.strip().lower()
+        chosen = next(
+            (
+                o
+                for o in options
+                if wanted in (o.code.lower(), o.name.lower())
+                or (len(wanted) == 2 and o.code.lower().startswith(wanted))
+            ),
+            None,
+        )
+        if chosen is None:
+            available = ", ".join(f"{o.code} ({o.name})" for o in options)
+            return f"Error: '{language}' is not available. Available languages: {available}."
+        code = chosen.code
+
+        def set_language(call: Call) -> None:
+            call.language = code
+
+        self._record(set_language)
+        self.actions = [a for a in self.actions if not isinstance(a, ChangeLanguage)]
+        self.actions.append(ChangeLanguage(code=code))
+        self.language_changed_to = code
+        return f"Language changed to {chosen.name} ({code}). Continue in {chosen.name}."
+
+    async def speech_speed(self, speed: float, _raw: dict[str, Any] | None = None) -> str:
+        """Change how fast you speak, when the caller asks you to speak slower or faster.
+
+        Args:
+            speed: Relative speed, 1.0 is normal; between 0.75 (slow) and 1.5 (fast).
+        """
+        bounded = round(min(max(speed, SPEECH_SPEED_MIN), SPEECH_SPEED_MAX), 2)
+
+        def set_speed(call: Call) -> None:
+            call.speech_speed = bounded
+
+        self._record(set_speed)
+        note = "" if bounded == speed else f" ({speed} is outside {SPEECH_SPEED_MIN}..{SPEECH_SPEED_MAX})"
+        return f"Speech speed set to {bounded}{note}."
+
+
+def _repair_claim_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Accept the shapes models often send instead of {"updates": [{"field", "value"}]}."""
+    if "updates" in arguments:
+        updates = arguments["updates"]
+        if isinstance(updates, dict):
+            return {"updates": [{"field": k, "value": v} for k, v in updates.items()]}
+        if isinstance(updates, str):
+            try:
+                return _repair_claim_arguments({"updates": parse_arguments(updates)[0]})
+            except ToolArgumentError:
+                return arguments
+        return arguments
+    if "field" in arguments and "value" in arguments:
+        return {"updates": [{"field": arguments["field"], "value": arguments["value"]}]}
+    if arguments and all(isinstance(k, str) for k in arguments):
+        return {"updates": [{"field": k, "value": v} for k, v in arguments.items()]}
+    return arguments
+
+
+_SPECS: dict[str, ToolSpec] = {name: tool_spec(getattr(Toolbox, name)) for name in Toolbox.NAMES}

@@ -1,0 +1,293 @@
+"""One conversational turn: the caller's words and the call state in, speakable sentences out as the
+model streams them, tools run, and the change to the call back as a re-appliable mutation."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from datetime import datetime
+from typing import Any
+
+from core.engine.llm import Completed, LlmClient, LlmError, Restarted, TextDelta
+from core.engine.outcome import Speech, TransferToAgent, TurnOutcome
+from core.engine.phrases import parse_overrides, render_phrase
+from core.engine.prompts import history_messages, system_prompt
+from core.engine.safety import ContentFilteredError, clean_caller_text
+from core.engine.search import DocumentSearch, NoDocumentSearch
+from core.engine.sentences import SentenceSplitter, normalize_sentence
+from core.engine.tokens import estimate_prompt_tokens, estimate_tokens, trim_history
+from core.engine.tools import Operation, ToolArgumentError, Toolbox, parse_arguments
+from core.models import Action, Call, Message, Persona, Style, ToolCall, utcnow
+from core.ports import SmsSender
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TurnEngine:
+    """Builds turns. One engine per worker; it holds no per-call state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        llm: LlmClient,
+        *,
+        sms: SmsSender | None = None,
+        search: DocumentSearch | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.llm = llm
+        self.sms = sms
+        self.search: DocumentSearch = search or NoDocumentSearch()
+        self.clock = clock or utcnow
+        self.overrides = parse_overrides(settings.conversation.prompts_override_json)
+
+    def run(
+        self,
+        call: Call,
+        caller_text: str | None,
+        *,
+        turn_id: str,
+        should_stop: Callable[[], Awaitable[bool]] | None = None,
+        extra_messages: list[Message] | None = None,
+    ) -> Turn:
+        """Start a turn. `caller_text=None` continues after an event; messages the event produced can
+        be passed as `extra_messages` (appended before the model runs, and by the mutation) or be
+        already in `call.messages`."""
+        return Turn(self, call, caller_text, turn_id, should_stop, list(extra_messages or []))
+
+    def prompt(self, call: Call) -> list[dict[str, Any]]:
+        """The chat messages sent for this call state: system prompt and trimmed history."""
+        system = system_prompt(
+            call, now=self.clock(), timezone=self.settings.conversation.timezone, overrides=self.overrides
+        )
+        history = trim_history(history_messages(call.messages), self.settings.llm.history_token_budget)
+        return [{"role": "system", "content": system}, *history]
+
+    def phrase(self, name: str, call: Call, language: str, seed: str) -> str:
+        return render_phrase(name, language, call=call, overrides=self.overrides, seed=seed)
+
+
+class Turn:
+    def __init__(
+        self,
+        engine: TurnEngine,
+        call: Call,
+        caller_text: str | None,
+        turn_id: str,
+        should_stop: Callable[[], Awaitable[bool]] | None,
+        extra_messages: list[Message],
+    ) -> None:
+        self._engine = engine
+        self._call = call
+        self._caller_text = clean_caller_text(caller_text) if caller_text else None
+        self._turn_id = turn_id
+        self._should_stop = should_stop
+        self._extra = extra_messages
+        self._outcome: TurnOutcome | None = None
+        self._started = False
+
+    @property
+    def outcome(self) -> TurnOutcome:
+        if self._outcome is None:
+            raise RuntimeError("the turn's outcome is available once iteration has ended")
+        return self._outcome
+
+    def __aiter__(self) -> AsyncIterator[Speech]:
+        if self._started:
+            raise RuntimeError("a turn can be iterated once")
+        self._started = True
+        return self._generate()
+
+    async def _generate(self) -> AsyncIterator[Speech]:
+        engine, turn_id = self._engine, self._turn_id
+        started = time.perf_counter()
+        working = self._call.model_copy(deep=True)
+        new_messages: list[Message] = []
+        for extra in self._extra:
+            message = extra.model_copy(update={"source_id": extra.source_id or turn_id})
+            working.messages.append(message)
+            new_messages.append(message)
+        if self._caller_text:
+            human = Message(
+                persona=Persona.HUMAN, action=Action.TALK, content=self._caller_text, source_id=turn_id
+            )
+            working.messages.append(human)
+            new_messages.append(human)
+        toolbox = Toolbox(
+            call=working,
+            timezone=engine.settings.conversation.timezone,
+            sms=engine.sms,
+            search=engine.search,
+            clock=engine.clock,
+        )
+        outcome = TurnOutcome()
+        spoken_keys: set[str] = set()
+        changed_language = ""
+        filtered = False
+
+        def speech(text: str, style: Style) -> Speech:
+            item = Speech(text=text, style=style, language=changed_language)
+            outcome.spoken.append(item)
+            spoken_keys.add(normalize_sentence(text))
+            return item
+
+        try:
+            max_rounds = engine.settings.llm.max_tool_rounds
+            for round_index in range(max_rounds + 1):
+                tools = Toolbox.definitions() if round_index < max_rounds else None
+                messages = engine.prompt(working)
+                estimate = estimate_prompt_tokens(messages, tools)
+                outcome.requests += 1
+                splitter = SentenceSplitter()
+                round_spoken: list[str] = []
+                completed: Completed | None = None
+                stream = engine.llm.stream(
+                    messages, tools, already_said=functools.partial(" ".join, round_spoken)
+                )
+                async with aclosing(stream) as events:
+                    async for event in events:
+                        if isinstance(event, Restarted):
+                            splitter.reset()
+                            continue
+                        if isinstance(event, TextDelta):
+                            chunks = splitter.feed(event.text)
+                        else:
+                            completed = event
+                            chunks = splitter.flush()
+                        for chunk in chunks:
+                            if normalize_sentence(chunk.text) in spoken_keys:
+                                continue  # already heard before the stream broke
+                            if outcome.spoken and self._should_stop is not None and await self._should_stop():
+                                outcome.superseded = True
+                                break
+                            if outcome.llm_first_sentence_ms is None:
+                                outcome.llm_first_sentence_ms = (time.perf_counter() - started) * 1000
+                            round_spoken.append(chunk.text)
+                            yield speech(chunk.text, chunk.style)
+                        if outcome.superseded:
+                            break
+                assert completed is not None or outcome.superseded
+                if completed is not None and completed.usage is not None:
+                    outcome.prompt_tokens += completed.usage.prompt_tokens
+                    outcome.completion_tokens += completed.usage.completion_tokens
+                else:
+                    outcome.prompt_tokens += estimate
+                    outcome.completion_tokens += estimate_tokens(" ".join(round_spoken))
+                assistant = Message(
+                    persona=Persona.ASSISTANT,
+                    action=Action.TALK,
+                    content=" ".join(round_spoken),
+                    style=next((s.style for s in outcome.spoken[-len(round_spoken) :]), Style.NONE)
+                    if round_spoken
+                    else Style.NONE,
+                    source_id=turn_id,
+                )
+                requested = completed.tool_calls if completed is not None and tools else []
+                if outcome.superseded or not requested:
+                    if assistant.content:
+                        working.messages.append(assistant)
+                        new_messages.append(assistant)
+                    break
+                for request in requested:
+                    result = await toolbox.execute(request.name, request.arguments)
+                    assistant.tool_calls.append(
+                        ToolCall(
+                            id=request.id,
+                            name=request.name,
+                            arguments=_safe_arguments(request.arguments),
+                            result=result.content,
+                        )
+                    )
+                working.messages.append(assistant)
+                new_messages.append(assistant)
+                for note in toolbox.notes:
+                    note.source_id = turn_id
+                    working.messages.append(note)
+                    new_messages.append(note)
+                toolbox.notes.clear()
+                if toolbox.language_changed_to:
+                    changed_language = toolbox.language_changed_to
+                if toolbox.terminal:
+                    if not round_spoken:
+                        transfer = any(isinstance(a, TransferToAgent) for a in toolbox.actions)
+                        name = "transfer" if transfer else "goodbye"
+                        text = engine.phrase(name, working, working.language, f"{working.call_id}:{turn_id}")
+                        yield speech(text, Style.NONE)
+                        new_messages.append(
+                            Message(persona=Persona.ASSISTANT, content=text, source_id=turn_id)
+                        )
+                    break
+        except ContentFilteredError as exc:
+            log.warning("content filter refused turn %s: %s", turn_id, exc)
+            filtered = True
+            outcome.content_filtered = True
+            for message in new_messages:
+                if message.persona is Persona.HUMAN:
+                    message.content_filtered = True
+            text = engine.phrase("refusal", working, working.language, f"{working.call_id}:{turn_id}")
+            new_messages.append(Message(persona=Persona.ASSISTANT, content=text, source_id=turn_id))
+            yield speech(text, Style.NONE)
+        except LlmError as exc:
+            log.error("every model failed for turn %s: %s", turn_id, exc)
+            outcome.error = str(exc)
+            text = engine.phrase("error", working, working.language, f"{working.call_id}:{turn_id}")
+            new_messages.append(Message(persona=Persona.ASSISTANT, content=text, source_id=turn_id))
+            yield speech(text, Style.NONE)
+        finally:
+            outcome.actions = list(toolbox.actions)
+            outcome.mutation = _mutation(
+                turn_id,
+                new_messages,
+                list(toolbox.operations),
+                outcome.prompt_tokens,
+                outcome.completion_tokens,
+                mark_trailing_human=filtered and not any(m.persona is Persona.HUMAN for m in new_messages),
+            )
+            self._outcome = outcome
+
+
+def _safe_arguments(raw: str) -> str:
+    """Arguments as stored in history: repaired JSON, or {} when unusable (never re-send garbage)."""
+    try:
+        arguments, _ = parse_arguments(raw)
+    except ToolArgumentError:
+        return "{}"
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def _mutation(
+    turn_id: str,
+    messages: list[Message],
+    operations: list[Operation],
+    prompt_tokens: int,
+    completion_tokens: int,
+    *,
+    mark_trailing_human: bool,
+) -> Callable[[Call], bool]:
+    frozen = [m.model_copy(deep=True) for m in messages]
+
+    def apply(call: Call) -> bool:
+        if not frozen or call.has_message(turn_id):
+            return False
+        if mark_trailing_human:
+            for message in reversed(call.messages):
+                if message.persona is not Persona.HUMAN:
+                    break
+                message.content_filtered = True
+        for operation in operations:
+            operation(call)
+        for message in frozen:
+            if message.source_id != turn_id and message.source_id and call.has_message(message.source_id):
+                continue
+            call.messages.append(message.model_copy(deep=True))
+        call.counters.llm_prompt_tokens += prompt_tokens
+        call.counters.llm_completion_tokens += completion_tokens
+        return True
+
+    return apply
