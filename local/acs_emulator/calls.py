@@ -1,0 +1,456 @@
+"""Calls and what happens to them: ringing, answer, connect, transfer, hang-up, recording, events."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from local.acs_emulator.caller import Caller, InteractiveCaller, ScriptedCaller
+from local.acs_emulator.callbacks import Dispatcher, cloud_event, iso_now
+from local.acs_emulator.clock import Clock
+from local.acs_emulator.config import EmulatorConfig
+from local.acs_emulator.identifiers import BOT_USER_ID, acs_user, normalize, phone, raw_id
+from local.acs_emulator.media import OK, MediaQueue
+from local.acs_emulator.script import Script
+from local.acs_emulator.transcript import Transcript
+
+CONNECTED_RESULT = {"code": 200, "subCode": 0, "message": "Call connected."}
+ENDED_RESULT = {"code": 200, "subCode": 0, "message": "The conversation has ended."}
+NOT_ANSWERED = {"code": 408, "subCode": 0, "message": "Call was not answered."}
+TRANSFER_OK = {"code": 200, "subCode": 7015, "message": "The transfer operation completed successfully."}
+TRANSFER_DECLINED = {"code": 603, "subCode": 560603, "message": "Call declined by the transfer target."}
+AGENT_RING_S = 2.0
+
+
+def new_server_call_id() -> str:
+    url = f"https://acs-emulator.local/conv/{uuid.uuid4()}?i=10&e={secrets.randbelow(10**12)}"
+    return base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+def new_incoming_call_context(call_id: str) -> str:
+    token = {"cc": call_id, "n": secrets.token_hex(16), "iat": int(datetime.now(UTC).timestamp())}
+    return base64.b64encode(json.dumps(token).encode()).decode()
+
+
+@dataclass
+class Recording:
+    recording_id: str
+    call: Call
+    state: str  # active | inactive
+    callback_uri: str | None
+    started_at: str = field(default_factory=iso_now)
+
+    def body(self) -> dict[str, Any]:
+        return {"recordingId": self.recording_id, "recordingState": self.state, "recordingKind": "azureCommunicationServices"}
+
+
+class Call:
+    """One call between the bot and a person. ``call_id`` is the ACS callConnectionId."""
+
+    def __init__(
+        self,
+        engine: CallEngine,
+        direction: str,
+        person: dict[str, Any],
+        bot_number: str,
+        call_connection_id: str | None = None,
+        server_call_id: str | None = None,
+    ) -> None:
+        self.call_id = call_connection_id or str(uuid.uuid4())
+        self.server_call_id = server_call_id or new_server_call_id()
+        self.correlation_id = str(uuid.uuid4())
+        self.direction = direction  # inbound | outbound
+        self.person = normalize(person)
+        # The person's phone number (or raw id when the person is not on the phone network).
+        self.person_number = (raw_id(self.person) or "").removeprefix("4:")
+        self.bot_number = bot_number
+        self.state = "ringing"  # ringing (not yet visible to the REST API) then the ACS states
+        self.callback_uri: str | None = None
+        self.operation_context: str | None = None
+        self.incoming_call_context: str | None = None
+        self.answered = False
+        self.rejected = False
+        self.ended_by: str | None = None
+        self.transfer_target: str | None = None
+        self.transcript = Transcript()
+        self.caller: Caller = ScriptedCaller(Script(), self.transcript, engine.clock, self._hang_up, 0)
+        self.media: MediaQueue | None = None
+        self.ended = asyncio.Event()
+        self.state_changed = asyncio.Event()
+        self.created_at = iso_now()
+        self.incoming_event: dict[str, Any] | None = None
+        self._engine = engine
+
+    def _hang_up(self) -> None:
+        self._engine.remote_hangup(self)
+
+    @property
+    def caller_raw_id(self) -> str:
+        return raw_id(self.person) or ""
+
+    @property
+    def visible(self) -> bool:
+        """Known to the REST API (created, or answered)."""
+        return self.state != "ringing"
+
+    def set_state(self, state: str) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        self.transcript.add("call_state", state=state)
+        self.state_changed.set()
+        self.state_changed = asyncio.Event()
+        self._engine.notify()
+
+    def properties(self) -> dict[str, Any]:
+        """CallConnectionProperties."""
+        person = self.person
+        bot = phone(self.bot_number)
+        body: dict[str, Any] = {
+            "callConnectionId": self.call_id,
+            "serverCallId": self.server_call_id,
+            "targets": [person] if self.direction == "outbound" else [bot],
+            "callConnectionState": self.state if self.state != "ringing" else "connecting",
+            "source": person if self.direction == "inbound" else acs_user(BOT_USER_ID),
+            "correlationId": self.correlation_id,
+        }
+        if self.callback_uri:
+            body["callbackUri"] = self.callback_uri
+        if self.direction == "outbound":
+            body["sourceCallerIdNumber"] = {"value": self.bot_number}
+        else:
+            body["answeredFor"] = {"value": self.bot_number}
+        return body
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "call_connection_id": self.call_id,
+            "server_call_id": self.server_call_id,
+            "correlation_id": self.correlation_id,
+            "direction": self.direction,
+            "person_number": self.person_number,
+            "bot_number": self.bot_number,
+            "state": self.state,
+            "ended": self.ended.is_set(),
+            "ended_by": self.ended_by,
+            "interactive": self.caller.interactive,
+            "created_at": self.created_at,
+            "callback_uri": self.callback_uri,
+            "transfer_target": self.transfer_target,
+            "expectations_failed": len(self.transcript.of_kind("expectation_failed")),
+        }
+
+
+class CallEngine:
+    def __init__(self, config: EmulatorConfig, dispatcher: Dispatcher) -> None:
+        self.config = config
+        self.dispatcher = dispatcher
+        self.clock = Clock(lambda: self.config.speed_factor)
+        self.calls: dict[str, Call] = {}
+        self.by_context: dict[str, Call] = {}
+        self.scripts: dict[str, Script] = {}  # person number -> script followed when the bot calls it
+        self.agents: dict[str, bool] = {}  # agent number -> accepts transfers
+        self.recordings: dict[str, Recording] = {}
+        self._changed = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- bookkeeping --------------------------------------------------------------------------
+    def notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for call in list(self.calls.values()):
+            if call.media is not None:
+                await call.media.close()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def find(self, call_id: str) -> Call | None:
+        call = self.calls.get(call_id)
+        return call if call is not None and call.visible else None
+
+    def find_by_server_call_id(self, server_call_id: str) -> Call | None:
+        for call in self.calls.values():
+            if call.server_call_id == server_call_id and call.visible:
+                return call
+        return None
+
+    def _make_caller(self, call: Call, script: Script | None, interactive: bool) -> Caller:
+        if interactive:
+            return InteractiveCaller(call.transcript, self.clock, lambda: self.remote_hangup(call))
+        return ScriptedCaller(
+            script or Script(),
+            call.transcript,
+            self.clock,
+            lambda: self.remote_hangup(call),
+            self.config.exhausted_script_hangup_s,
+        )
+
+    def _register(self, call: Call) -> None:
+        self.calls[call.call_id] = call
+        call.media = MediaQueue(call, self)
+        call.transcript.add(
+            "call_started", direction=call.direction, person=call.person_number, bot=call.bot_number
+        )
+        self.notify()
+
+    # -- events -------------------------------------------------------------------------------
+    def emit(
+        self,
+        call: Call,
+        event_name: str,
+        data: dict[str, Any],
+        operation_context: str | None = None,
+        result: dict[str, Any] | None = None,
+        uri: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "callConnectionId": call.call_id,
+            "serverCallId": call.server_call_id,
+            "correlationId": call.correlation_id,
+        }
+        if operation_context is not None:
+            body["operationContext"] = operation_context
+        if result is not None:
+            body["resultInformation"] = dict(result)
+        body.update(data)
+        event = cloud_event(event_name, call.call_id, body)
+        target = uri or call.callback_uri
+        call.transcript.add("event", type=event_name, event_id=event["id"], data=body, uri=target)
+        if target:
+            self.dispatcher.send_callback(call.call_id, target, event, call.transcript)
+        return event
+
+    # -- inbound --------------------------------------------------------------------------------
+    def incoming_call(
+        self,
+        from_number: str,
+        to_number: str | None,
+        script: Script | None,
+        interactive: bool,
+        *,
+        call_connection_id: str | None = None,
+        server_call_id: str | None = None,
+        incoming_call_context: str | None = None,
+        caller_display_name: str | None = None,
+    ) -> Call:
+        call = Call(
+            self,
+            "inbound",
+            phone(from_number),
+            to_number or self.config.bot_phone_number,
+            call_connection_id,
+            server_call_id,
+        )
+        call.caller = self._make_caller(call, script, interactive)
+        call.incoming_call_context = incoming_call_context or new_incoming_call_context(call.call_id)
+        self.by_context[call.incoming_call_context] = call
+        self._register(call)
+        caller_id = phone(from_number)
+        callee_id = phone(call.bot_number)
+        event = {
+            "id": str(uuid.uuid4()),
+            "topic": (
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/"
+                f"Microsoft.Communication/communicationServices/{self.config.resource_name}"
+            ),
+            "subject": f"/caller/{caller_id['rawId']}/recipient/{callee_id['rawId']}",
+            "data": {
+                "to": callee_id,
+                "from": caller_id,
+                "serverCallId": call.server_call_id,
+                "callerDisplayName": caller_display_name or "",
+                "incomingCallContext": call.incoming_call_context,
+                "correlationId": call.correlation_id,
+            },
+            "eventType": "Microsoft.Communication.IncomingCall",
+            "dataVersion": "1.0",
+            "metadataVersion": "1",
+            "eventTime": iso_now(),
+        }
+        call.incoming_event = event
+        call.transcript.add("eventgrid", type="IncomingCall", event_id=event["id"], uri=self.config.eventgrid_endpoint)
+        if self.config.eventgrid_endpoint:
+            self.dispatcher.send_eventgrid(call.call_id, self.config.eventgrid_endpoint, event, call.transcript)
+        return call
+
+    def answer(self, call: Call, callback_uri: str, operation_context: str | None) -> None:
+        call.answered = True
+        call.callback_uri = callback_uri
+        call.operation_context = operation_context
+        call.set_state("connecting")
+        self.spawn(self._connect(call))
+
+    async def _connect(self, call: Call) -> None:
+        await self.clock.sleep(0)
+        if call.ended.is_set():
+            return
+        call.set_state("connected")
+        self.emit(call, "CallConnected", {}, call.operation_context, CONNECTED_RESULT)
+        call.caller.on_connected()
+
+    def reject(self, call: Call, reason: str | None) -> None:
+        call.rejected = True
+        call.transcript.add("note", text=f"bot rejected the call ({reason or 'none'})")
+        self._end(call, "bot_rejected", send_event=False)
+
+    def redirect(self, call: Call, target: dict[str, Any]) -> None:
+        call.transfer_target = raw_id(target)
+        call.transcript.add("note", text=f"bot redirected the call to {call.transfer_target}")
+        self._end(call, "bot_redirected", send_event=False)
+
+    # -- outbound ---------------------------------------------------------------------------------
+    def create_call(
+        self, target: dict[str, Any], callback_uri: str, operation_context: str | None, source_number: str
+    ) -> Call:
+        call = Call(self, "outbound", target, source_number)
+        script = self.scripts.get(call.person_number) or Script()
+        call.caller = self._make_caller(call, script, False)
+        call.callback_uri = callback_uri
+        call.operation_context = operation_context
+        self._register(call)
+        call.set_state("connecting")
+        self.spawn(self._ring_outbound(call, script))
+        return call
+
+    async def _ring_outbound(self, call: Call, script: Script) -> None:
+        await self.clock.sleep(script.ring_seconds)
+        if call.ended.is_set():
+            return
+        if not script.answer:
+            call.transcript.add("note", text="the person did not answer")
+            self.emit(call, "CreateCallFailed", {}, call.operation_context, NOT_ANSWERED)
+            self._end(call, "not_answered", send_event=False)
+            return
+        call.set_state("connected")
+        self.emit(call, "CallConnected", {}, call.operation_context, CONNECTED_RESULT)
+        call.caller.on_connected()
+
+    # -- transfer ---------------------------------------------------------------------------------
+    def transfer(self, call: Call, target: dict[str, Any], operation_context: str | None, uri: str | None) -> None:
+        call.set_state("transferring")
+        target_raw = raw_id(target) or ""
+        call.transcript.add("transfer", target=target_raw, operation_context=operation_context)
+        self.spawn(self._ring_agent(call, target, operation_context, uri))
+
+    async def _ring_agent(
+        self, call: Call, target: dict[str, Any], operation_context: str | None, uri: str | None
+    ) -> None:
+        await self.clock.sleep(AGENT_RING_S)
+        if call.ended.is_set():
+            return
+        number = (raw_id(target) or "").removeprefix("4:")
+        accepts = self.agents.get(number, True)
+        transferee = call.person
+        if not accepts:
+            call.transcript.add("transfer", target=number, outcome="declined", who="agent")
+            call.set_state("connected")
+            self.emit(call, "CallTransferFailed", {}, operation_context, TRANSFER_DECLINED, uri)
+            return
+        call.transcript.add("transfer", target=number, outcome="accepted", who="agent")
+        call.transfer_target = number
+        call.set_state("transferAccepted")
+        self.emit(
+            call,
+            "CallTransferAccepted",
+            {"transferTarget": normalize(target), "transferee": transferee},
+            operation_context,
+            TRANSFER_OK,
+            uri,
+        )
+        self._end(call, "transferred")
+
+    # -- hang up ------------------------------------------------------------------------------------
+    def bot_hangup(self, call: Call) -> None:
+        call.transcript.add("note", text="bot hung up")
+        self._end(call, "bot")
+
+    def remote_hangup(self, call: Call) -> None:
+        if call.ended.is_set():
+            return
+        if call.state == "ringing":
+            self._end(call, "caller_before_answer", send_event=False)
+            return
+        self._end(call, "caller")
+
+    def _end(self, call: Call, ended_by: str, send_event: bool = True) -> None:
+        if call.ended.is_set():
+            return
+        call.ended_by = ended_by
+        was_visible = call.visible
+        call.set_state("disconnecting" if was_visible else call.state)
+        call.caller.on_call_end()
+        if call.media is not None:
+            self.spawn(call.media.close())
+        for recording in self.recordings.values():
+            if recording.call is call and recording.state == "active":
+                self.set_recording_state(recording, "inactive")
+        if send_event and was_visible:
+            self.emit(call, "CallDisconnected", {}, None, ENDED_RESULT)
+        call.set_state("disconnected")
+        call.transcript.add("call_ended", ended_by=ended_by)
+        call.ended.set()
+        self.notify()
+
+    # -- recording ------------------------------------------------------------------------------------
+    def start_recording(self, call: Call, callback_uri: str | None, paused: bool) -> Recording:
+        recording = Recording(
+            base64.b64encode(json.dumps({"call": call.call_id, "n": secrets.token_hex(8)}).encode()).decode(),
+            call,
+            "inactive",
+            callback_uri,
+        )
+        self.recordings[recording.recording_id] = recording
+        call.transcript.add("recording", recording_id=recording.recording_id, action="start", paused=paused)
+        if not paused:
+            self.set_recording_state(recording, "active")
+        return recording
+
+    def set_recording_state(self, recording: Recording, state: str) -> None:
+        recording.state = state
+        recording.call.transcript.add("recording", recording_id=recording.recording_id, state=state)
+        self.emit(
+            recording.call,
+            "RecordingStateChanged",
+            {
+                "recordingId": recording.recording_id,
+                "state": state,
+                "startDateTime": recording.started_at,
+                "recordingKind": "azureCommunicationServices",
+            },
+            None,
+            OK,
+            recording.callback_uri,
+        )
+
+    # -- waiting ----------------------------------------------------------------------------------
+    async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:
+        async with asyncio.timeout(timeout):
+            while len(self.calls) < count:
+                await self._changed.wait()
+        return list(self.calls.values())
+
+    async def wait_for_state(self, call: Call, state: str, timeout: float = 10.0) -> Call:
+        async with asyncio.timeout(timeout):
+            while call.state != state and not (state == "disconnected" and call.ended.is_set()):
+                if call.ended.is_set() and state != call.state:
+                    raise LookupError(f"call ended in state {call.state}, never reached {state}")
+                await call.state_changed.wait()
+        return call

@@ -1,0 +1,46 @@
+"""Configuration of the emulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Same value as core.settings.ACS_EMULATOR_KEY (copied on purpose: the emulator never imports core).
+DEFAULT_ACCESS_KEY = "bG9jYWwtYWNzLWVtdWxhdG9yLWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0LTAwMDA="
+DEFAULT_JWT_ISSUER = "https://acscallautomation.communication.azure.com"
+DEFAULT_JWT_AUDIENCE = "00000000-0000-0000-0000-000000000acs"
+DEFAULT_BOT_NUMBER = "+15550100000"
+DEFAULT_PORT = 8090
+
+
+@dataclass
+class EmulatorConfig:
+    """What the emulator is started with.
+
+    ``speed_factor`` scales every simulated duration (speech, silence, ringing): 1.0 is real time,
+    0 makes everything instant (still asynchronous and in order). ``duplicate_callbacks`` sends every
+    callback twice; ``out_of_order_callbacks`` swaps adjacent callbacks of a call.
+    """
+
+    access_key: str = DEFAULT_ACCESS_KEY
+    jwt_issuer: str = DEFAULT_JWT_ISSUER
+    jwt_audience: str = DEFAULT_JWT_AUDIENCE
+    eventgrid_endpoint: str | None = None
+    speed_factor: float = 0.0
+    duplicate_callbacks: bool = False
+    out_of_order_callbacks: bool = False
+    bot_phone_number: str = DEFAULT_BOT_NUMBER
+    # Delays (seconds, real time) between delivery attempts of a failing callback or Event Grid event;
+    # one attempt more than there are delays.
+    retry_delays_s: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+    # Timeout of one callback POST.
+    callback_timeout_s: float = 10.0
+    # A caller whose script has run out hangs up when the bot has been silent this long (real time).
+    exhausted_script_hangup_s: float = 2.0
+    # Extra numbers owned by the resource (may send SMS / be used as caller id).
+    extra_owned_numbers: list[str] = field(default_factory=list)
+    # ACS resource name used in Event Grid topics.
+    resource_name: str = "acs-emulator"
+
+    @property
+    def owned_numbers(self) -> set[str]:
+        return {self.bot_phone_number, *self.extra_owned_numbers}
