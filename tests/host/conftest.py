@@ -56,8 +56,6 @@ def azurite_connection_string(tmp_path_factory: pytest.TempPathFactory) -> Itera
             "127.0.0.1",
             "--tableHost",
             "127.0.0.1",
-            "--location",
-            str(workdir),
         ],
         cwd=workdir,
         stdout=subprocess.DEVNULL,
