@@ -1,0 +1,216 @@
+"""The post-call job: insights once, the optional SMS summary once, then post_call.status = DONE.
+
+Delivery is at least once. A message carries only ``{"call_id": ...}``.
+- Finished work is never redone: insights already stored are kept, a sent summary is never resent,
+  a DONE call is acknowledged at once.
+- A duplicate message (another queue message for the same call) does not run the job concurrently:
+  the job holds a lease in the call document (owner = queue message id, conditional write). A
+  redelivery of the owner's own message takes the lease over; a lease older than LEASE_SECONDS is free.
+- A failure re-raises so the queue redelivers; on the last allowed delivery the call is marked
+  post_call.status = FAILED with the error, and the host moves the message to ``<queue>-poison``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from core.calls_query import parse_call_id
+from core.errors import InvalidInputError
+from core.insights.prompt import insights_messages
+from core.insights.schema import answer_model, parse_next_actions, to_insights
+from core.models import Call, Insights, PostCallStatus, utcnow
+from core.observability import logger
+from core.ports import SmsSender
+
+if TYPE_CHECKING:
+    from core.container import Container
+
+LEASE_FLAG = "post_call_lease"
+LEASE_SECONDS = 300
+DEFAULT_MAX_DEQUEUE_COUNT = 5
+ERROR_MAX_CHARS = 500
+_LLM_EXTRA_KEY = "llm"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class JsonCompleter(Protocol):
+    async def complete_json(
+        self, messages: list[dict[str, Any]], schema: type[ModelT], *, attempts: int = 3
+    ) -> ModelT: ...
+
+
+class PostCallResult(StrEnum):
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    DUPLICATE_IN_PROGRESS = "duplicate_in_progress"
+    UNKNOWN_CALL = "unknown_call"
+
+
+@dataclass(frozen=True)
+class PostCallJob:
+    call_id: str
+    message_id: str
+    dequeue_count: int
+    max_dequeue_count: int
+
+
+def parse_job(
+    body: bytes | str, *, message_id: str, dequeue_count: int, max_dequeue_count: int
+) -> PostCallJob:
+    """The job of a queue message ``{"call_id": "<uuid>"}``; InvalidInputError when malformed."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInputError("post-call message is not JSON") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("call_id"), str):
+        raise InvalidInputError("post-call message must be an object with a string call_id")
+    return PostCallJob(
+        call_id=parse_call_id(payload["call_id"]),
+        message_id=message_id,
+        dequeue_count=max(dequeue_count, 1),
+        max_dequeue_count=max(max_dequeue_count, 1),
+    )
+
+
+def max_dequeue_count(host_json: Path) -> int:
+    """``extensions.queues.maxDequeueCount`` of host.json (the host's default, 5, when absent)."""
+    try:
+        config = json.loads(host_json.read_text())
+        value = config["extensions"]["queues"]["maxDequeueCount"]
+        return int(value) if int(value) >= 1 else DEFAULT_MAX_DEQUEUE_COUNT
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_MAX_DEQUEUE_COUNT
+
+
+def get_llm(container: Container) -> JsonCompleter:
+    """The worker's LLM client (created once, on first use)."""
+    client = container.extras.get(_LLM_EXTRA_KEY)
+    if client is None:
+        from core.engine.llm import LlmClient
+
+        client = LlmClient.from_settings(container.settings.llm)
+        container.extras[_LLM_EXTRA_KEY] = client
+    return client  # type: ignore[no-any-return]
+
+
+async def generate_insights(llm: JsonCompleter, call: Call, next_actions: str) -> Insights:
+    actions = parse_next_actions(next_actions)
+    schema = answer_model(actions)
+    answer = await llm.complete_json(insights_messages(call, actions), schema, attempts=3)
+    return to_insights(answer)
+
+
+def _lease_held_by_other(call: Call, owner: str, now: datetime) -> bool:
+    lease = call.flags.get(LEASE_FLAG)
+    if not isinstance(lease, dict) or lease.get("owner") == owner:
+        return False
+    try:
+        until = datetime.fromisoformat(str(lease.get("until")))
+    except ValueError:
+        return False
+    return until > now
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text[:ERROR_MAX_CHARS]
+
+
+async def run_post_call(
+    container: Container,
+    job: PostCallJob,
+    *,
+    llm: JsonCompleter | None = None,
+    sms: SmsSender | None = None,
+) -> PostCallResult:
+    store = container.calls
+    settings = container.settings.conversation
+    call = await store.get(job.call_id)
+    if call is None:
+        logger().warning("post-call job for unknown call %s: acknowledged", job.call_id)
+        return PostCallResult.UNKNOWN_CALL
+    if call.post_call.status is PostCallStatus.DONE:
+        return PostCallResult.ALREADY_DONE
+
+    outcome: list[PostCallResult] = []
+
+    def acquire(fresh: Call) -> bool:
+        outcome.clear()
+        now = utcnow()
+        if fresh.post_call.status is PostCallStatus.DONE:
+            outcome.append(PostCallResult.ALREADY_DONE)
+            return False
+        if _lease_held_by_other(fresh, job.message_id, now):
+            outcome.append(PostCallResult.DUPLICATE_IN_PROGRESS)
+            return False
+        fresh.flags[LEASE_FLAG] = {
+            "owner": job.message_id,
+            "until": (now + timedelta(seconds=LEASE_SECONDS)).isoformat(),
+        }
+        fresh.post_call.attempts = max(fresh.post_call.attempts, job.dequeue_count)
+        return True
+
+    call = await store.update(job.call_id, acquire)
+    if outcome:
+        logger().info("post-call job for call %s skipped: %s", job.call_id, outcome[0].value)
+        return outcome[0]
+
+    try:
+        if call.insights is None:
+            insights = await generate_insights(llm or get_llm(container), call, settings.next_actions)
+
+            def store_insights(fresh: Call) -> bool:
+                if fresh.insights is not None:
+                    return False
+                fresh.insights = insights
+                return True
+
+            call = await store.update(job.call_id, store_insights)
+        if settings.sms_summary_enabled and call.post_call.sms_summary_sent_at is None:
+            from core.messaging.sms_sender import get_sms_sender
+            from core.messaging.sms_summary import send_summary_once
+
+            await send_summary_once(store, container.inbox, sms or get_sms_sender(container), call)
+
+        def finish(fresh: Call) -> bool:
+            fresh.post_call.status = PostCallStatus.DONE
+            fresh.post_call.error = None
+            fresh.flags.pop(LEASE_FLAG, None)
+            return True
+
+        await store.update(job.call_id, finish)
+    except Exception as exc:
+        last = job.dequeue_count >= job.max_dequeue_count
+        error = _describe(exc)
+        logger().warning(
+            "post-call job for call %s failed (delivery %d of %d): %s",
+            job.call_id,
+            job.dequeue_count,
+            job.max_dequeue_count,
+            type(exc).__name__,
+        )
+
+        def give_up_or_release(fresh: Call) -> bool:
+            lease = fresh.flags.get(LEASE_FLAG)
+            if isinstance(lease, dict) and lease.get("owner") == job.message_id:
+                fresh.flags.pop(LEASE_FLAG, None)
+            if last and fresh.post_call.status is not PostCallStatus.DONE:
+                fresh.post_call.status = PostCallStatus.FAILED
+                fresh.post_call.error = error
+            return True
+
+        try:
+            await store.update(job.call_id, give_up_or_release)
+        except Exception as inner:  # the original failure matters more; the queue retries anyway
+            logger().warning("could not record the post-call failure: %s", type(inner).__name__)
+        raise
+    logger().info("post-call job for call %s done", job.call_id)
+    return PostCallResult.DONE

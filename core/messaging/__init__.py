@@ -1,0 +1,1 @@
+"""SMS: the ACS SMS sender, inbound SMS handling and the post-call SMS summary."""

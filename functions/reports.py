@@ -1,0 +1,64 @@
+"""GET /report and GET /report/{call_id}: calls as server-rendered HTML, behind the function key."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import azure.functions as func
+
+bp = func.Blueprint()
+
+
+def _html(body: str, status_code: int = 200) -> func.HttpResponse:
+    from core.reports.render import REPORT_HEADERS
+
+    return func.HttpResponse(
+        body, status_code=status_code, mimetype="text/html", charset="utf-8", headers=dict(REPORT_HEADERS)
+    )
+
+
+async def _map_errors(action: Callable[[], Awaitable[str]], code: str | None) -> func.HttpResponse:
+    """Domain errors become an HTML error page with the status the JSON API would use."""
+    from core.errors import InvalidInputError, NotFoundError
+    from core.reports.views import report_error_page
+
+    try:
+        return _html(await action())
+    except InvalidInputError as exc:
+        return _html(report_error_page(400, str(exc), code=code), 400)
+    except NotFoundError as exc:
+        return _html(report_error_page(404, str(exc), code=code), 404)
+
+
+@bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def report_list(req: func.HttpRequest) -> func.HttpResponse:
+    from core.calls_query import parse_limit
+    from core.container import get_container
+    from core.reports.views import report_list_page
+
+    code = req.params.get("code")
+
+    async def action() -> str:
+        container = get_container()
+        return await report_list_page(
+            container.calls,
+            phone_number=req.params.get("phone_number"),
+            continuation=req.params.get("continuation"),
+            limit=parse_limit(req.params.get("limit"), container.settings.http.report_page_size),
+            code=code,
+        )
+
+    return await _map_errors(action, code)
+
+
+@bp.route(route="report/{call_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def report_call(req: func.HttpRequest) -> func.HttpResponse:
+    from core.container import get_container
+    from core.reports.views import report_call_page
+
+    code = req.params.get("code")
+
+    async def action() -> str:
+        return await report_call_page(get_container().calls, req.route_params.get("call_id", ""), code=code)
+
+    return await _map_errors(action, code)
