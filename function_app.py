@@ -5,6 +5,10 @@ import azure.functions as func
 from core.settings import get_settings
 from functions.calls_read import bp as calls_read_bp
 from functions.health import bp as health_bp
+from functions.messaging import bp as messaging_bp
+from functions.openapi import bp as openapi_bp
+from functions.post_call import bp as post_call_bp
+from functions.reports import bp as reports_bp
 
 # Fail start-up with one message naming every missing or invalid setting.
 get_settings()
@@ -12,3 +16,7 @@ get_settings()
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health_bp)
 app.register_functions(calls_read_bp)
+app.register_functions(post_call_bp)
+app.register_functions(messaging_bp)
+app.register_functions(reports_bp)
+app.register_functions(openapi_bp)
