@@ -63,6 +63,11 @@ class FunctionInfo:
 def index_app(app: func.FunctionApp) -> list[FunctionInfo]:
     """Every function of ``app`` with its trigger, like the worker's indexing at start-up."""
     functions: list[FunctionInfo] = []
+    # get_functions() records the names it has seen to reject duplicates, so a second call on the same
+    # app fails as if every name were duplicated. The worker indexes once per process; this adapter may
+    # index an app again (several hosts in one test session), so it starts from a clean record each time.
+    if getattr(app, "functions_bindings", None):
+        app.functions_bindings = {}
     for function in app.get_functions():
         user_function = function.get_user_function()
         trigger_binding = function.get_trigger()

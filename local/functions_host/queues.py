@@ -185,6 +185,9 @@ class QueueListener:
         except Exception:
             logger.exception("Queue '%s': unexpected error for message %s", self.queue_name, message.id)
         finally:
+            current = asyncio.current_task()
+            if current is not None:
+                self._in_flight.discard(current)
             async with self._capacity:
                 self._capacity.notify_all()
 

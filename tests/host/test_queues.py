@@ -105,3 +105,19 @@ async def test_invalid_base64_counts_as_a_failure(
     )
     poison = await _peek(azurite_connection_string, f"{queue}-poison")
     assert poison == ["not base64 at all!"]
+
+
+async def test_more_messages_than_a_batch_are_each_handled_once(
+    functions_host: FunctionsHost,
+    outcomes: Outcomes,
+    azurite_connection_string: str,
+    queue_names: dict[str, str],
+) -> None:
+    queue = queue_names["HOST_TEST_QUEUE_OK"]
+    bodies = [f'{{"call_id": "batch-{i}"}}'.encode() for i in range(20)]  # batchSize is 8 here
+    ids = set(await asyncio.gather(*(_send(azurite_connection_string, queue, body) for body in bodies)))
+    functions_host.nudge(queue)
+    await outcomes.wait_for(lambda items: {o.message_id for o in items if o.outcome == "succeeded"} >= ids)
+    assert sorted(o.message_id for o in outcomes.items if o.message_id in ids) == sorted(ids)
+    handled = sample_app.recorder.queue_bodies["ok"]
+    assert all(handled.count(body) == 1 for body in bodies)

@@ -99,3 +99,13 @@ def test_host_json_defaults_and_overrides() -> None:
     assert config.queues.effective_new_batch_threshold == 2
     assert config.queues.visibility_timeout_s == 10
     assert parse_timespan("1.00:00:01.5") == 86401.5
+
+
+def test_an_app_can_be_indexed_more_than_once() -> None:
+    from local.functions_host.invocation import index_app
+
+    from . import sample_app
+
+    first = [f.name for f in index_app(sample_app.app)]
+    assert [f.name for f in index_app(sample_app.app)] == first
+    assert {"keyed", "on_event", "queue_failing"} <= set(first)
