@@ -1,0 +1,21 @@
+// Azure Communication Services. A global resource; dataLocation decides where data rests.
+// Phone numbers cannot be bought from Bicep: see docs/deploy.md.
+
+param tags object
+param name string
+param dataLocation string
+
+resource acs 'Microsoft.Communication/communicationServices@2023-04-01' = {
+  name: name
+  location: 'global'
+  tags: tags
+  properties: {
+    dataLocation: dataLocation
+  }
+}
+
+output name string = acs.name
+output id string = acs.id
+output endpoint string = 'https://${acs.properties.hostName}'
+// ACS signs its Call Automation callbacks with this GUID as JWT audience.
+output immutableResourceId string = acs.properties.immutableResourceId

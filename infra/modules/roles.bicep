@@ -1,0 +1,70 @@
+// Data-plane roles of the Function App's managed identity.
+// - Storage Blob Data Owner: Flex Consumption reads its deployment package with this identity.
+// - Storage Queue/Table Data Contributor: ready for identity-based storage connections (the app
+//   uses STORAGE__CONNECTION_STRING today; these roles let it move off keys without new infra).
+// - Cosmos DB Built-in Data Contributor (a Cosmos SQL role, not an Azure RBAC role): same, for an
+//   Entra-ID Cosmos client.
+// - Cognitive Services OpenAI User: the app calls Azure OpenAI with Entra ID (empty API key).
+
+param principalId string
+param storageAccountName string
+param cosmosAccountName string
+@description('Empty: no Azure OpenAI account in this deployment.')
+param openAiAccountName string
+
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
+}
+// Built-in Cosmos DB data-plane role definition (same id in every account).
+var cosmosDataContributorRoleId = '00000000-0000-0000-0000-000000000002'
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
+  name: cosmosAccountName
+}
+
+resource openAi 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = if (!empty(openAiAccountName)) {
+  name: empty(openAiAccountName) ? 'unused' : openAiAccountName
+}
+
+resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in [
+    roles.storageBlobDataOwner
+    roles.storageQueueDataContributor
+    roles.storageTableDataContributor
+  ]: {
+    name: guid(storage.id, principalId, roleId)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource cosmosDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, principalId, cosmosDataContributorRoleId)
+  properties: {
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosDataContributorRoleId}'
+    principalId: principalId
+    scope: cosmos.id
+  }
+}
+
+resource openAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(openAiAccountName)) {
+  name: guid(resourceId('Microsoft.CognitiveServices/accounts', empty(openAiAccountName) ? 'unused' : openAiAccountName), principalId, roles.cognitiveServicesOpenAIUser)
+  scope: openAi
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesOpenAIUser)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
