@@ -25,7 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
     parser.add_argument("--eventgrid-endpoint", default=None, help="where IncomingCall events are POSTed")
-    parser.add_argument("--speed", type=float, default=1.0, help="time scale of simulated speech (0 = instant)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="time scale of simulated speech (0 = instant)"
+    )
     parser.add_argument("--jwt-issuer", default=DEFAULT_JWT_ISSUER)
     parser.add_argument("--jwt-audience", default=DEFAULT_JWT_AUDIENCE)
     parser.add_argument("--bot-number", default=DEFAULT_BOT_NUMBER)
@@ -62,7 +64,9 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     asyncio.run(serve(args))
 
 

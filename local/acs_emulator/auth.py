@@ -14,7 +14,8 @@ import hmac
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 
@@ -43,11 +44,19 @@ def signed_headers(access_key: str, method: str, url_path: str, host: str, body:
     date = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
     body_hash = content_hash(body)
     signature = sign(access_key, method, url_path, date, host, body_hash)
+    names = ";".join(REQUIRED_SIGNED_HEADERS)
     return {
         "x-ms-date": date,
         "x-ms-content-sha256": body_hash,
-        "Authorization": f"HMAC-SHA256 SignedHeaders={';'.join(REQUIRED_SIGNED_HEADERS)}&Signature={signature}",
+        "Authorization": f"HMAC-SHA256 SignedHeaders={names}&Signature={signature}",
     }
+
+
+def _requoted(raw_path: str) -> str:
+    """The path as the SDK quoted it before the HTTP client normalized it (``=`` kept as ``%3D``)."""
+    path, sep, query = raw_path.partition("?")
+    segments = [quote(unquote(segment), safe=":@!$'()*,;") for segment in path.split("/")]
+    return "/".join(segments) + sep + query
 
 
 def _unauthorized(message: str) -> web.Response:
@@ -100,7 +109,7 @@ async def check_request(request: web.Request, access_key: str) -> web.Response |
         return _denied()
     try:
         host = request.headers.get("Host", request.host)
-        candidates = {request.raw_path, unquote(request.raw_path)}
+        candidates = {request.raw_path, unquote(request.raw_path), _requoted(request.raw_path)}
         for path in candidates:
             expected = sign(access_key, request.method, path, date, host, body_hash)
             if hmac.compare_digest(expected, signature):
@@ -110,7 +119,7 @@ async def check_request(request: web.Request, access_key: str) -> web.Response |
     return _denied()
 
 
-def hmac_middleware(access_key: Callable[[], str], protected: Callable[[web.Request], bool]) -> web.middleware:
+def hmac_middleware(access_key: Callable[[], str], protected: Callable[[web.Request], bool]) -> Any:
     """aiohttp middleware authenticating the ACS data-plane routes."""
 
     @web.middleware

@@ -103,15 +103,19 @@ class Dispatcher:
             await self._session.close()
             self._session = None
 
-    async def drain(self, timeout: float = 10.0) -> None:
+    async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (documented helper signature)
         """Wait until every queued delivery has been attempted to the end."""
         async with asyncio.timeout(timeout):
             await self._idle.wait()
 
-    def send_callback(self, channel: str, uri: str, event: dict[str, Any], transcript: Transcript | None) -> None:
+    def send_callback(
+        self, channel: str, uri: str, event: dict[str, Any], transcript: Transcript | None
+    ) -> None:
         self._enqueue(channel, Delivery(uri, [event], "callback", transcript, event["type"]))
 
-    def send_eventgrid(self, channel: str, uri: str, event: dict[str, Any], transcript: Transcript | None) -> None:
+    def send_eventgrid(
+        self, channel: str, uri: str, event: dict[str, Any], transcript: Transcript | None
+    ) -> None:
         self._enqueue(channel, Delivery(uri, [event], "eventgrid", transcript, event["eventType"]))
 
     def _enqueue(self, channel: str, delivery: Delivery) -> None:
@@ -178,7 +182,9 @@ class Dispatcher:
             status: int | None = None
             error: str | None = None
             try:
-                async with self._session.post(delivery.uri, data=payload, headers=self._headers(delivery)) as resp:
+                async with self._session.post(
+                    delivery.uri, data=payload, headers=self._headers(delivery)
+                ) as resp:
                     status = resp.status
                     await resp.read()
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from local.acs_emulator.clock import Clock
 from local.acs_emulator.script import Dtmf, Expect, Hangup, Say, Script, Silence, Step
@@ -70,6 +70,7 @@ class Caller(Protocol):
     def heard(self, text: str) -> None: ...
     async def respond(self, listening: Listening) -> Reply: ...
     def after_media(self, media_idle: bool) -> None: ...
+    def on_media_started(self) -> None: ...
     def on_connected(self) -> None: ...
     def on_call_end(self) -> None: ...
 
@@ -118,8 +119,8 @@ class ScriptedCaller:
         if isinstance(step, Expect) and step.within is not None:
             self._start_timer(self._expect_deadline(self._index, step.within))
 
-    def _start_timer(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _start_timer(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
 

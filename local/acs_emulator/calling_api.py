@@ -82,9 +82,14 @@ async def create_call(request: web.Request) -> web.StreamResponse:
     if phone_number(targets[0]) is not None and not source:
         raise _BadRequest("sourceCallerIdNumber is required when calling a PSTN number.")
     if source and source not in engine.config.owned_numbers:
-        return error_response(403, "Forbidden", f"The source caller id {source} is not owned by this resource.")
+        return error_response(
+            403, "Forbidden", f"The source caller id {source} is not owned by this resource."
+        )
     call = engine.create_call(
-        targets[0], str(body["callbackUri"]), body.get("operationContext"), source or engine.config.bot_phone_number
+        targets[0],
+        str(body["callbackUri"]),
+        body.get("operationContext"),
+        source or engine.config.bot_phone_number,
     )
     return web.json_response(call.properties(), status=201)
 

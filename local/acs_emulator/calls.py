@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from local.acs_emulator.caller import Caller, InteractiveCaller, ScriptedCaller
 from local.acs_emulator.callbacks import Dispatcher, cloud_event, iso_now
+from local.acs_emulator.caller import Caller, InteractiveCaller, ScriptedCaller
 from local.acs_emulator.clock import Clock
 from local.acs_emulator.config import EmulatorConfig
 from local.acs_emulator.identifiers import BOT_USER_ID, acs_user, normalize, phone, raw_id
@@ -48,7 +48,11 @@ class Recording:
     started_at: str = field(default_factory=iso_now)
 
     def body(self) -> dict[str, Any]:
-        return {"recordingId": self.recording_id, "recordingState": self.state, "recordingKind": "azureCommunicationServices"}
+        return {
+            "recordingId": self.recording_id,
+            "recordingState": self.state,
+            "recordingKind": "azureCommunicationServices",
+        }
 
 
 class Call:
@@ -286,9 +290,13 @@ class CallEngine:
             "eventTime": iso_now(),
         }
         call.incoming_event = event
-        call.transcript.add("eventgrid", type="IncomingCall", event_id=event["id"], uri=self.config.eventgrid_endpoint)
+        call.transcript.add(
+            "eventgrid", type="IncomingCall", event_id=event["id"], uri=self.config.eventgrid_endpoint
+        )
         if self.config.eventgrid_endpoint:
-            self.dispatcher.send_eventgrid(call.call_id, self.config.eventgrid_endpoint, event, call.transcript)
+            self.dispatcher.send_eventgrid(
+                call.call_id, self.config.eventgrid_endpoint, event, call.transcript
+            )
         return call
 
     def answer(self, call: Call, callback_uri: str, operation_context: str | None) -> None:
@@ -344,7 +352,9 @@ class CallEngine:
         call.caller.on_connected()
 
     # -- transfer ---------------------------------------------------------------------------------
-    def transfer(self, call: Call, target: dict[str, Any], operation_context: str | None, uri: str | None) -> None:
+    def transfer(
+        self, call: Call, target: dict[str, Any], operation_context: str | None, uri: str | None
+    ) -> None:
         call.set_state("transferring")
         target_raw = raw_id(target) or ""
         call.transcript.add("transfer", target=target_raw, operation_context=operation_context)
@@ -441,13 +451,13 @@ class CallEngine:
         )
 
     # -- waiting ----------------------------------------------------------------------------------
-    async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:
+    async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:  # noqa: ASYNC109 (documented helper signature)
         async with asyncio.timeout(timeout):
             while len(self.calls) < count:
                 await self._changed.wait()
         return list(self.calls.values())
 
-    async def wait_for_state(self, call: Call, state: str, timeout: float = 10.0) -> Call:
+    async def wait_for_state(self, call: Call, state: str, timeout: float = 10.0) -> Call:  # noqa: ASYNC109 (documented helper signature)
         async with asyncio.timeout(timeout):
             while call.state != state and not (state == "disconnected" and call.ended.is_set()):
                 if call.ended.is_set() and state != call.state:

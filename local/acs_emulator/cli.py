@@ -31,10 +31,19 @@ def format_entry(entry: dict[str, Any]) -> str | None:
         lang = f" ({entry['language']})" if entry.get("language") else ""
         return f"{t} BOT{lang}: {entry['text']}"
     if kind == "caller_said":
-        return f"{t} YOU: {entry['text']}" + (" (nobody listening for speech)" if entry.get("ignored") else "")
+        return f"{t} YOU: {entry['text']}" + (
+            " (nobody listening for speech)" if entry.get("ignored") else ""
+        )
     if kind == "caller_dtmf":
         return f"{t} YOU pressed {entry['tones']}"
-    if kind in ("call_state", "call_ended", "transfer", "expectation_failed", "expectation_met", "caller_hangup"):
+    if kind in (
+        "call_state",
+        "call_ended",
+        "transfer",
+        "expectation_failed",
+        "expectation_met",
+        "caller_hangup",
+    ):
         details = {k: v for k, v in entry.items() if k not in ("seq", "t", "at", "kind")}
         return f"{t} {kind} {json.dumps(details)}"
     if kind == "event":
@@ -43,7 +52,7 @@ def format_entry(entry: dict[str, Any]) -> str | None:
 
 
 async def cmd_call(ctl: EmulatorControl, args: argparse.Namespace) -> int:
-    script = Path(args.script).read_text(encoding="utf-8") if args.script else None
+    script = await asyncio.to_thread(Path(args.script).read_text, encoding="utf-8") if args.script else None
     call = await ctl.start_call(args.from_number, script, to=args.to, interactive=args.interactive)
     call_id = call["call_id"]
     print(f"call {call_id} ringing the bot", flush=True)
@@ -123,7 +132,9 @@ async def cmd_transcript(ctl: EmulatorControl, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m local.acs_emulator.cli", description="ACS emulator control")
+    parser = argparse.ArgumentParser(
+        prog="python -m local.acs_emulator.cli", description="ACS emulator control"
+    )
     parser.add_argument("--url", default=DEFAULT_URL, help="emulator base URL")
     sub = parser.add_subparsers(dest="command", required=True)
     call = sub.add_parser("call", help="ring the bot")

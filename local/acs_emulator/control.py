@@ -18,7 +18,9 @@ class ControlError(RuntimeError):
 class EmulatorControl:
     """``async with EmulatorControl("http://127.0.0.1:8090") as ctl: await ctl.start_call(...)``"""
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8090", session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8090", session: aiohttp.ClientSession | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
         self._owns_session = session is None
@@ -42,7 +44,12 @@ class EmulatorControl:
         return self._session
 
     async def _request(
-        self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None, ok: tuple[int, ...] = ()
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        ok: tuple[int, ...] = (),
     ) -> Any:
         async with self._client().request(method, f"{self.base_url}{path}", json=json, params=params) as resp:
             body = await resp.json(content_type=None)
@@ -95,7 +102,7 @@ class EmulatorControl:
         entries: list[dict[str, Any]] = body["entries"]
         return entries
 
-    async def wait(self, call_id: str, state: str = "disconnected", timeout: float = 10.0) -> dict[str, Any]:
+    async def wait(self, call_id: str, state: str = "disconnected", timeout: float = 10.0) -> dict[str, Any]:  # noqa: ASYNC109 (documented helper signature)
         """Long-poll until the call reaches ``state``; raises ``ControlError`` (408) on timeout."""
         result: dict[str, Any] = await self._request(
             "GET", f"/emulator/calls/{call_id}/wait", params={"state": state, "timeout": timeout}

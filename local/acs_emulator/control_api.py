@@ -66,7 +66,11 @@ async def incoming_call(request: web.Request) -> web.StreamResponse:
         caller_display_name=body.get("caller_display_name"),
     )
     return web.json_response(
-        {**call.summary(), "incoming_call_context": call.incoming_call_context, "incoming_event": call.incoming_event},
+        {
+            **call.summary(),
+            "incoming_call_context": call.incoming_call_context,
+            "incoming_event": call.incoming_event,
+        },
         status=201,
     )
 
@@ -80,7 +84,9 @@ async def set_script(request: web.Request) -> web.StreamResponse:
     if not body.get("phone_number"):
         return _error(400, "'phone_number' is required")
     _engine(request).scripts[str(body["phone_number"])] = script
-    return web.json_response({"phone_number": body["phone_number"], "steps": len(script.steps), "answer": script.answer})
+    return web.json_response(
+        {"phone_number": body["phone_number"], "steps": len(script.steps), "answer": script.answer}
+    )
 
 
 async def set_agent(request: web.Request) -> web.StreamResponse:
@@ -200,8 +206,9 @@ async def update_settings(request: web.Request) -> web.StreamResponse:
     config = _engine(request).config
     try:
         body = await _body(request)
-        if "speed_factor" in body or "speed" in body:
-            config.speed_factor = max(0.0, float(body.get("speed_factor", body.get("speed"))))
+        speed = body.get("speed_factor", body.get("speed"))
+        if speed is not None:
+            config.speed_factor = max(0.0, float(speed))
         if "duplicate_callbacks" in body:
             config.duplicate_callbacks = bool(body["duplicate_callbacks"])
         if "out_of_order_callbacks" in body:

@@ -47,11 +47,30 @@ INCORRECT_TONE = {"code": 400, "subCode": 8534, "message": "Action failed, incor
 DOWNLOAD_FAILED = {"code": 400, "subCode": 8536, "message": "Action failed, file could not be downloaded."}
 SOURCE_EMPTY = {"code": 400, "subCode": 8582, "message": "Action failed, text or SSML play source is empty."}
 
-TONE_NAMES = {
-    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",  # fmt: skip
-    "7": "seven", "8": "eight", "9": "nine", "a": "a", "b": "b", "c": "c", "d": "d",  # fmt: skip
-    "#": "pound", "*": "asterisk",  # fmt: skip
-}
+TONE_NAMES = dict(
+    zip(
+        "0123456789abcd#*",
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "a",
+            "b",
+            "c",
+            "d",
+            "pound",
+            "asterisk",
+        ],
+        strict=True,
+    )
+)
 TONE_CHARS = {v: k for k, v in TONE_NAMES.items()}
 _TAG = re.compile(r"<[^>]+>")
 _LANG = re.compile(r"xml:lang\s*=\s*[\"']([^\"']+)[\"']")
@@ -324,12 +343,22 @@ class MediaQueue:
         collected: list[str] = []
         for tone in pressed:
             if tone in stop_tones:
-                self._finish(op, "RecognizeCompleted", STOP_TONE, recognitionType="dtmf", dtmfResult={"tones": collected})
+                self._finish(
+                    op,
+                    "RecognizeCompleted",
+                    STOP_TONE,
+                    recognitionType="dtmf",
+                    dtmfResult={"tones": collected},
+                )
                 return
             collected.append(tone)
             if len(collected) >= max_tones:
                 self._finish(
-                    op, "RecognizeCompleted", MAX_DIGITS, recognitionType="dtmf", dtmfResult={"tones": collected}
+                    op,
+                    "RecognizeCompleted",
+                    MAX_DIGITS,
+                    recognitionType="dtmf",
+                    dtmfResult={"tones": collected},
                 )
                 return
         inter_tone = float(dtmf.get("interToneTimeoutInSeconds") or DEFAULT_INTER_TONE_S)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -40,11 +43,59 @@ async def api_version_middleware(
         version = request.query.get("api-version")
         if not version:
             return error_response(
-                400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required."
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required.",
             )
         if not API_VERSION.match(version):
-            return error_response(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
+            return error_response(
+                400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid."
+            )
     return await handler(request)
+
+
+@dataclass
+class ExchangeRecord:
+    """One data-plane request and the emulator's answer (kept for tests and debugging)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    request_body: Any
+    status: int
+    response_body: Any
+
+
+def _json_or_none(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def exchange_log_middleware(log: deque[ExchangeRecord]) -> Any:
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        if _is_data_plane(request):
+            body = response.body if isinstance(response, web.Response) else None
+            log.append(
+                ExchangeRecord(
+                    request.method,
+                    request.path,
+                    dict(request.query),
+                    _json_or_none(await request.read()),
+                    response.status,
+                    _json_or_none(body if isinstance(body, bytes) else b""),
+                )
+            )
+        return response
+
+    return middleware
 
 
 class AcsEmulator:
@@ -56,6 +107,7 @@ class AcsEmulator:
         self.dispatcher = Dispatcher(self.config, self.signer)
         self.engine = CallEngine(self.config, self.dispatcher)
         self.sms = SmsStore(self.config)
+        self.exchanges: deque[ExchangeRecord] = deque(maxlen=2000)
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -71,6 +123,7 @@ class AcsEmulator:
     def build_app(self) -> web.Application:
         app = web.Application(
             middlewares=[
+                exchange_log_middleware(self.exchanges),
                 api_version_middleware,
                 hmac_middleware(lambda: self.config.access_key, _is_data_plane),
             ],
@@ -143,19 +196,19 @@ class AcsEmulator:
     def sent_sms(self) -> list[dict[str, Any]]:
         return self.sms.as_json()
 
-    async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:
+    async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:  # noqa: ASYNC109 (documented helper signature)
         """Wait until at least ``count`` calls exist (inbound or outbound)."""
         return await self.engine.wait_for_calls(count, timeout)
 
-    async def wait_for_state(self, call_id: str, state: str, timeout: float = 10.0) -> Call:
+    async def wait_for_state(self, call_id: str, state: str, timeout: float = 10.0) -> Call:  # noqa: ASYNC109 (documented helper signature)
         return await self.engine.wait_for_state(self.engine.calls[call_id], state, timeout)
 
-    async def wait_for_call_end(self, call_id: str, timeout: float = 10.0) -> Call:
+    async def wait_for_call_end(self, call_id: str, timeout: float = 10.0) -> Call:  # noqa: ASYNC109 (documented helper signature)
         call = self.engine.calls[call_id]
         async with asyncio.timeout(timeout):
             await call.ended.wait()
         return call
 
-    async def drain_callbacks(self, timeout: float = 10.0) -> None:
+    async def drain_callbacks(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (documented helper signature)
         """Wait until every callback raised so far has been delivered (or given up)."""
         await self.dispatcher.drain(timeout)

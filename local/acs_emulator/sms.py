@@ -80,7 +80,9 @@ async def send(request: web.Request) -> web.StreamResponse:
         if body.get(name) is None:
             errors[name] = [f"The {name} field is required."]
     recipients = body.get("smsRecipients")
-    if recipients is not None and (not isinstance(recipients, list) or not recipients or len(recipients) > 100):
+    if recipients is not None and (
+        not isinstance(recipients, list) or not recipients or len(recipients) > 100
+    ):
         errors["smsRecipients"] = ["Between 1 and 100 recipients are required."]
     if isinstance(body.get("message"), str) and len(body["message"]) > 2048:
         errors["message"] = ["The message may have at most 2048 characters."]
@@ -89,12 +91,17 @@ async def send(request: web.Request) -> web.StreamResponse:
     sender = str(body["from"])
     if sender not in store.config.owned_numbers:
         return web.json_response(
-            {"error": {"code": "Unauthorized", "message": f"The from number {sender} is not owned by this resource."}},
+            {
+                "error": {
+                    "code": "Unauthorized",
+                    "message": f"The from number {sender} is not owned by this resource.",
+                }
+            },
             status=401,
         )
     options = body.get("smsSendOptions") or {}
     items: list[dict[str, Any]] = []
-    for recipient in recipients:
+    for recipient in recipients or []:
         to = str((recipient or {}).get("to", ""))
         request_id = recipient.get("repeatabilityRequestId")
         first_sent = recipient.get("repeatabilityFirstSent")
@@ -114,7 +121,10 @@ async def send(request: web.Request) -> web.StreamResponse:
         elif request_id and request_id in store._by_repeatability:
             previous = store._by_repeatability[request_id]
             item.update(
-                messageId=previous.message_id, httpStatusCode=202, repeatabilityResult="accepted", successful=True
+                messageId=previous.message_id,
+                httpStatusCode=202,
+                repeatabilityResult="accepted",
+                successful=True,
             )
         else:
             sms = SentSms(

@@ -34,7 +34,7 @@ class Transcript:
         self._changed = asyncio.Event()
         return entry
 
-    async def wait_after(self, seq: int, timeout: float) -> list[dict[str, Any]]:
+    async def wait_after(self, seq: int, timeout: float) -> list[dict[str, Any]]:  # noqa: ASYNC109 (documented helper signature)
         """Entries with ``seq >= seq``, waiting up to ``timeout`` seconds for at least one."""
         if len(self.entries) <= seq and timeout > 0:
             try:
