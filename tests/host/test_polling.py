@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from types import SimpleNamespace
 from typing import Any
 
@@ -59,7 +60,7 @@ async def _run(listener: ScriptedListener) -> list[float]:
 async def test_idle_polling_backs_off_exponentially_up_to_the_maximum() -> None:
     delays = await _run(ScriptedListener([0] * 8, {}, max_interval_s=1.0))
     assert delays[0] == MIN_POLLING_INTERVAL_S
-    for before, after in zip(delays, delays[1:], strict=False):
+    for before, after in itertools.pairwise(delays):
         assert after == 1.0 or 1.6 <= after / before <= 2.4
     assert delays[-1] == delays[-2] == 1.0
 
