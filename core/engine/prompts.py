@@ -138,8 +138,8 @@ def history_messages(messages: list[Message]) -> list[dict[str, Any]]:
             out.append({"role": "user", "content": prefix + message.content})
         elif message.persona is Persona.ASSISTANT:
             content = message.content
-            if message.action is Action.SMS:
-                content = f"[SMS sent to the caller] {content}"
+            if message.action is Action.SMS and not message.tool_calls:
+                continue  # the record of an SMS the send_sms tool sent: the tool call is in history
             if message.tool_calls:
                 out.append(
                     {

@@ -22,7 +22,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?…。！？])[\"'»”’)\]]*\s+|\n+")
 _SOFT_BREAK = re.compile(r"[,;:—–]\s+|\s-\s")
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "no", "jr", "sr", "inc", "ltd",
-    "m", "mme", "mlle", "sra", "srta", "av", "ave", "approx", "dept", "n°", "p.ex", "cf",
+    "m", "mme", "mlle", "sra", "srta", "av", "ave", "approx", "dept", "n°", "p.ex", "cf", "a.m", "p.m",
 }  # fmt: skip
 _MARKDOWN = [
     (re.compile(r"```.*?```", re.DOTALL), " "),

@@ -91,18 +91,19 @@ def trim_history(messages: Sequence[dict[str, Any]], budget: int) -> list[dict[s
     """Keep the most recent messages that fit in `budget` tokens.
 
     Never splits a tool call from its results, never starts with a tool result, and always keeps the
-    last group (the current exchange) even if it alone exceeds the budget.
+    current exchange (from the last user message on) even if it alone exceeds the budget.
     """
-    groups = _groups(messages)
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=len(messages) - 1)
+    tail = list(messages[max(last_user, 0) :])
+    used = sum(estimate_message_tokens(m) for m in tail)
     kept: list[list[dict[str, Any]]] = []
-    used = 0
-    for group in reversed(groups):
+    for group in reversed(_groups(messages[: max(last_user, 0)])):
         cost = sum(estimate_message_tokens(m) for m in group)
-        if kept and used + cost > budget:
+        if used + cost > budget:
             break
         kept.append(group)
         used += cost
-    result = [m for group in reversed(kept) for m in group]
+    result = [m for group in reversed(kept) for m in group] + tail
     while result and result[0].get("role") == "tool":
         result.pop(0)
     return result

@@ -207,8 +207,8 @@ class Turn:
                 working.messages.append(assistant)
                 new_messages.append(assistant)
                 for note in toolbox.notes:
+                    # Kept for the record (reports); the model already sees the send_sms tool call.
                     note.source_id = turn_id
-                    working.messages.append(note)
                     new_messages.append(note)
                 toolbox.notes.clear()
                 if toolbox.language_changed_to:

@@ -51,7 +51,9 @@ async def test_demo_claim_conversation(engine: TurnEngine, llm_server: ScriptedL
     assert turn.outcome.actions == [EndCall()]
     assert "Goodbye" in spoken[-1]
     assert call.counters.llm_prompt_tokens > 0 and call.counters.llm_completion_tokens > 0
-    assert [m.source_id for m in call.messages if m.persona is Persona.HUMAN] == [f"t{i}" for i in range(1, 7)]
+    assert [m.source_id for m in call.messages if m.persona is Persona.HUMAN] == [
+        f"t{i}" for i in range(1, 7)
+    ]
 
 
 async def test_several_tools_in_one_answer_and_idempotent_mutation(
@@ -63,10 +65,17 @@ async def test_several_tools_in_one_answer_and_idempotent_mutation(
         user="email",
         say="Let me save that.",
         tool_calls=[
-            {"name": "update_claim", "arguments": {"updates": [{"field": "caller_email", "value": "JANE@x.org"}]}},
+            {
+                "name": "update_claim",
+                "arguments": {"updates": [{"field": "caller_email", "value": "JANE@x.org"}]},
+            },
             {
                 "name": "new_or_updated_reminder",
-                "arguments": {"title": "Send forms", "due_date_time": "2026-11-27T10:00:00", "owner": "assistant"},
+                "arguments": {
+                    "title": "Send forms",
+                    "due_date_time": "2026-11-27T10:00:00",
+                    "owner": "assistant",
+                },
             },
             {"name": "speech_speed", "arguments": {"speed": 3}},
         ],
@@ -86,7 +95,11 @@ async def test_several_tools_in_one_answer_and_idempotent_mutation(
     assert turn.outcome.mutation(fresh) is False
     assert fresh.model_dump_json() == snapshot
     assistant = [m for m in fresh.messages if m.persona is Persona.ASSISTANT]
-    assert [t.name for t in assistant[0].tool_calls] == ["update_claim", "new_or_updated_reminder", "speech_speed"]
+    assert [t.name for t in assistant[0].tool_calls] == [
+        "update_claim",
+        "new_or_updated_reminder",
+        "speech_speed",
+    ]
     assert all(t.result for t in assistant[0].tool_calls)
 
 
@@ -95,10 +108,13 @@ async def test_continue_after_event_and_language_change(engine: TurnEngine, llm_
 
     llm_server.add_rule(tool_name="change_language", say="Bien sûr, continuons en français.")
     llm_server.add_rule(
-        user=r"\[SMS from the caller\].*français", tool_calls=[{"name": "change_language", "arguments": {"language": "fr"}}]
+        user=r"\[SMS from the caller\].*français",
+        tool_calls=[{"name": "change_language", "arguments": {"language": "fr"}}],
     )
     call = make_call()
-    sms = Message(persona=Persona.HUMAN, action=Action.SMS, content="Je préfère parler français", source_id="sms-1")
+    sms = Message(
+        persona=Persona.HUMAN, action=Action.SMS, content="Je préfère parler français", source_id="sms-1"
+    )
     turn = engine.run(call, None, turn_id="turn-2", extra_messages=[sms])
     spoken = await speak(turn)
     assert spoken[0].text == "Bien sûr, continuons en français." and spoken[0].language == "fr-FR"
