@@ -1,16 +1,9 @@
-"""Fixtures of the host adapter tests: Azurite (reused when already running) and a started host.
-
-When the shared local-stack fixture exists, ``azurite_connection_string`` can defer to it; until then
-it starts Azurite from node_modules unless something already answers on the queue port.
-"""
+"""Fixtures of the host adapter tests: Azurite (from the shared ``local_stack`` fixture) and a host."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,60 +15,14 @@ from local.functions_host import FunctionsHost, HostConfig
 from . import sample_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-AZURITE_QUEUE_PORT = 10001
 TEST_FUNCTION_KEY = "test-function-key"
 MAX_DEQUEUE_COUNT = 3
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture(scope="session")
-def azurite_connection_string(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if _port_open(AZURITE_QUEUE_PORT):
-        yield "UseDevelopmentStorage=true"
-        return
-    executable = REPO_ROOT / "node_modules" / ".bin" / "azurite"
-    if not executable.exists():
-        pytest.skip("Azurite is not installed (npm install) and not running")
-    workdir = tmp_path_factory.mktemp("azurite")
-    process = subprocess.Popen(
-        [
-            str(executable),
-            "--silent",
-            "--inMemoryPersistence",
-            "--skipApiVersionCheck",
-            "--loose",
-            "--disableTelemetry",
-            "--blobHost",
-            "127.0.0.1",
-            "--queueHost",
-            "127.0.0.1",
-            "--tableHost",
-            "127.0.0.1",
-        ],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not _port_open(AZURITE_QUEUE_PORT):
-            if process.poll() is not None:
-                raise RuntimeError(f"Azurite exited with code {process.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("Azurite did not open its queue port within 20 s")
-            time.sleep(0.05)
-        yield "UseDevelopmentStorage=true"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def azurite_connection_string(local_stack: None) -> str:
+    """Azurite from the shared local stack (started once per session, or reused when running)."""
+    return "UseDevelopmentStorage=true"
 
 
 @pytest.fixture(scope="session")
