@@ -60,10 +60,30 @@ def estimate_messages_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
     return REPLY_PRIMING + sum(estimate_message_tokens(m) for m in messages)
 
 
+def _schema_tokens(schema: Mapping[str, Any]) -> int:
+    """Providers render parameters compactly (TypeScript-like): names, types, descriptions, enums."""
+    tokens = 0
+    for name, prop in (schema.get("properties") or {}).items():
+        tokens += 3 + estimate_tokens(name) + estimate_tokens(str(prop.get("description", "")))
+        tokens += estimate_tokens(json.dumps(prop.get("enum", ""))) if "enum" in prop else 0
+        tokens += sum(1 for _ in prop.get("anyOf", []))
+        if isinstance(prop.get("items"), Mapping):
+            tokens += 2 + _schema_tokens(prop["items"])
+        if isinstance(prop.get("properties"), Mapping):
+            tokens += 2 + _schema_tokens(prop)
+    return tokens
+
+
 def estimate_tools_tokens(tools: Sequence[Mapping[str, Any]] | None) -> int:
     if not tools:
         return 0
-    return estimate_tokens(json.dumps(list(tools), separators=(",", ":")))
+    tokens = 12
+    for tool in tools:
+        function = tool.get("function", tool)
+        tokens += 8 + estimate_tokens(str(function.get("name", "")))
+        tokens += estimate_tokens(str(function.get("description", "")))
+        tokens += _schema_tokens(function.get("parameters") or {})
+    return tokens
 
 
 def estimate_prompt_tokens(
