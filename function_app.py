@@ -3,12 +3,14 @@
 import azure.functions as func
 
 from core.settings import get_settings
+from functions.calls_create import bp as calls_create_bp
 from functions.calls_read import bp as calls_read_bp
 from functions.health import bp as health_bp
 from functions.messaging import bp as messaging_bp
 from functions.openapi import bp as openapi_bp
 from functions.post_call import bp as post_call_bp
 from functions.reports import bp as reports_bp
+from functions.telephony import bp as telephony_bp
 
 # Fail start-up with one message naming every missing or invalid setting.
 get_settings()
@@ -20,3 +22,5 @@ app.register_functions(post_call_bp)
 app.register_functions(messaging_bp)
 app.register_functions(reports_bp)
 app.register_functions(openapi_bp)
+app.register_functions(calls_create_bp)
+app.register_functions(telephony_bp)

@@ -1,0 +1,147 @@
+"""Telephony on Azure Communication Services Call Automation (aio SDK).
+
+The client is built with an explicit endpoint and key (never from a connection string, which forces
+https); it is created on first use and reused by the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from core.callflow.ssml import to_ssml
+from core.ports import Choice, SpokenText
+
+if TYPE_CHECKING:
+    from azure.communication.callautomation.aio import CallAutomationClient, CallConnectionClient
+
+    from core.settings import AcsSettings
+
+_TONES = {
+    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",
+    "7": "seven", "8": "eight", "9": "nine", "*": "asterisk", "#": "pound",
+}  # fmt: skip
+
+
+class AcsTelephony:
+    """core.ports.Telephony on ACS Call Automation."""
+
+    def __init__(self, settings: AcsSettings) -> None:
+        self._settings = settings
+        self._client: CallAutomationClient | None = None
+        self._connections: dict[str, CallConnectionClient] = {}
+        self._lock = asyncio.Lock()
+
+    async def _get_client(self) -> CallAutomationClient:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    from azure.communication.callautomation.aio import CallAutomationClient
+                    from azure.core.credentials import AzureKeyCredential
+
+                    self._client = CallAutomationClient(
+                        self._settings.endpoint, AzureKeyCredential(self._settings.access_key)
+                    )
+        return self._client
+
+    async def _connection(self, connection_id: str) -> CallConnectionClient:
+        found = self._connections.get(connection_id)
+        if found is None:
+            client = await self._get_client()
+            found = client.get_call_connection(connection_id)
+            # Bounded: a worker handles many calls over its life; connection clients are cheap wrappers.
+            if len(self._connections) > 1000:
+                self._connections.clear()
+            self._connections[connection_id] = found
+        return found
+
+    async def close(self) -> None:
+        self._connections.clear()
+        if self._client is not None:
+            await self._client.close()
+        self._client = None
+
+    async def answer(self, incoming_call_context: str, callback_url: str) -> str:
+        client = await self._get_client()
+        properties = await client.answer_call(incoming_call_context, callback_url)
+        return str(properties.call_connection_id)
+
+    async def call(self, phone_number: str, callback_url: str) -> str:
+        from azure.communication.callautomation import PhoneNumberIdentifier
+
+        client = await self._get_client()
+        properties = await client.create_call(
+            PhoneNumberIdentifier(phone_number),
+            callback_url,
+            source_caller_id_number=PhoneNumberIdentifier(self._settings.phone_number),
+        )
+        return str(properties.call_connection_id)
+
+    async def play(self, connection_id: str, speech: SpokenText, *, context: str) -> None:
+        from azure.communication.callautomation import SsmlSource
+
+        connection = await self._connection(connection_id)
+        await connection.play_media_to_all(SsmlSource(ssml_text=to_ssml(speech)), operation_context=context)
+
+    async def listen(
+        self,
+        connection_id: str,
+        phone_number: str,
+        *,
+        language: str,
+        context: str,
+        prompt: Sequence[SpokenText] = (),
+        choices: list[Choice] | None = None,
+        initial_silence_s: float = 6.0,
+        end_silence_s: float = 0.5,
+    ) -> None:
+        from azure.communication.callautomation import (
+            PhoneNumberIdentifier,
+            RecognitionChoice,
+            RecognizeInputType,
+            SsmlSource,
+        )
+
+        connection = await self._connection(connection_id)
+        kwargs: dict[str, Any] = {
+            "operation_context": context,
+            "speech_language": language,
+            "initial_silence_timeout": max(1, round(initial_silence_s)),
+        }
+        if prompt:
+            kwargs["play_prompt"] = [SsmlSource(ssml_text=to_ssml(p)) for p in prompt]
+            kwargs["interrupt_prompt"] = True
+        if choices:
+            kwargs["choices"] = [
+                RecognitionChoice(label=c.label, phrases=c.phrases, tone=_TONES.get(c.tone or ""))
+                for c in choices
+            ]
+            input_type = RecognizeInputType.CHOICES
+        else:
+            kwargs["end_silence_timeout"] = max(1, round(end_silence_s))
+            input_type = RecognizeInputType.SPEECH
+        await connection.start_recognizing_media(input_type, PhoneNumberIdentifier(phone_number), **kwargs)
+
+    async def cancel_media(self, connection_id: str) -> None:
+        connection = await self._connection(connection_id)
+        await connection.cancel_all_media_operations()
+
+    async def transfer(self, connection_id: str, phone_number: str, *, context: str) -> None:
+        from azure.communication.callautomation import PhoneNumberIdentifier
+
+        connection = await self._connection(connection_id)
+        await connection.transfer_call_to_participant(
+            PhoneNumberIdentifier(phone_number), operation_context=context
+        )
+
+    async def hang_up(self, connection_id: str) -> None:
+        connection = await self._connection(connection_id)
+        try:
+            await connection.hang_up(is_for_everyone=True)
+        finally:
+            self._connections.pop(connection_id, None)
+
+    async def start_recording(self, connection_id: str) -> None:
+        client = await self._get_client()
+        await client.start_recording(call_connection_id=connection_id)

@@ -1,0 +1,344 @@
+"""In-memory stand-ins for the call flow's dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.callflow.flow import CallFlow, FlowDeps
+from core.engine.outcome import EndCall, Speech, TransferToAgent, TurnAction, TurnOutcome
+from core.errors import NotFoundError, UnauthorizedError
+from core.models import Call, Message, Persona
+from core.ports import CallPage, Choice, Mutation, SpokenText
+from core.settings import Settings
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.docs: dict[str, str] = {}
+        self.writes = 0
+
+    async def create(self, call: Call) -> Call:
+        self.docs[call.call_id] = call.model_dump_json()
+        return call
+
+    async def get(self, call_id: str) -> Call | None:
+        raw = self.docs.get(call_id)
+        return Call.model_validate_json(raw) if raw else None
+
+    async def update(self, call_id: str, mutation: Mutation) -> Call:
+        call = await self.get(call_id)
+        if call is None:
+            raise NotFoundError(call_id)
+        if mutation(call) is False:
+            return call
+        self.docs[call_id] = call.model_dump_json()
+        self.writes += 1
+        return call
+
+    async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
+        found = [
+            c for c in map(Call.model_validate_json, self.docs.values()) if c.phone_number == phone_number
+        ]
+        found = [c for c in found if c.created_at >= since]
+        return max(found, key=lambda c: c.created_at) if found else None
+
+    async def list(self, **_: Any) -> CallPage:
+        return CallPage(calls=[])
+
+    async def ready(self) -> None:
+        return None
+
+
+class MemoryInbox:
+    def __init__(self) -> None:
+        self.claimed: set[tuple[str, str]] = set()
+
+    async def claim(self, call_id: str, event_id: str) -> bool:
+        if (call_id, event_id) in self.claimed:
+            return False
+        self.claimed.add((call_id, event_id))
+        return True
+
+    async def release(self, call_id: str, event_id: str) -> None:
+        self.claimed.discard((call_id, event_id))
+
+    async def ready(self) -> None:
+        return None
+
+
+class MemoryQueues:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def send(self, queue: str, payload: dict[str, Any]) -> None:
+        self.sent.append((queue, payload))
+
+    async def ready(self) -> None:
+        return None
+
+
+@dataclass
+class Op:
+    kind: str
+    connection_id: str
+    context: str = ""
+    text: str = ""
+    prompt: list[str] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
+    number: str = ""
+
+
+class FakeTelephony:
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+        self.dead: set[str] = set()
+        self.fail_transfer = False
+
+    def _check(self, connection_id: str) -> None:
+        if connection_id in self.dead:
+            error = RuntimeError("call not found")
+            error.status_code = 404  # type: ignore[attr-defined]
+            raise error
+
+    async def answer(self, incoming_call_context: str, callback_url: str) -> str:
+        connection = f"conn-{uuid.uuid4().hex[:8]}"
+        self.ops.append(Op("answer", connection, text=callback_url))
+        return connection
+
+    async def call(self, phone_number: str, callback_url: str) -> str:
+        connection = f"conn-{uuid.uuid4().hex[:8]}"
+        self.ops.append(Op("call", connection, number=phone_number, text=callback_url))
+        return connection
+
+    async def play(self, connection_id: str, speech: SpokenText, *, context: str) -> None:
+        self._check(connection_id)
+        self.ops.append(Op("play", connection_id, context, speech.text))
+
+    async def listen(
+        self,
+        connection_id: str,
+        phone_number: str,
+        *,
+        language: str,
+        context: str,
+        prompt: Sequence[SpokenText] = (),
+        choices: list[Choice] | None = None,
+        initial_silence_s: float = 6.0,
+        end_silence_s: float = 0.5,
+    ) -> None:
+        self._check(connection_id)
+        self.ops.append(
+            Op(
+                "listen",
+                connection_id,
+                context,
+                prompt=[p.text for p in prompt],
+                choices=[c.label for c in choices or []],
+            )
+        )
+
+    async def cancel_media(self, connection_id: str) -> None:
+        self.ops.append(Op("cancel", connection_id))
+
+    async def transfer(self, connection_id: str, phone_number: str, *, context: str) -> None:
+        self.ops.append(Op("transfer", connection_id, context, number=phone_number))
+        if self.fail_transfer:
+            raise RuntimeError("transfer refused")
+
+    async def hang_up(self, connection_id: str) -> None:
+        self._check(connection_id)
+        self.ops.append(Op("hangup", connection_id))
+
+    async def start_recording(self, connection_id: str) -> None:
+        self.ops.append(Op("record", connection_id))
+
+    def of(self, kind: str) -> list[Op]:
+        return [op for op in self.ops if op.kind == kind]
+
+    def spoken(self) -> list[str]:
+        said: list[str] = []
+        for op in self.ops:
+            if op.kind == "play":
+                said.append(op.text)
+            elif op.kind == "listen":
+                said.extend(op.prompt)
+        return said
+
+
+class AcceptAll:
+    def __init__(self) -> None:
+        self.reject = False
+
+    async def verify(self, authorization: str | None) -> Any:
+        if self.reject or authorization != "Bearer ok":
+            raise UnauthorizedError("bad token")
+        return {}
+
+
+@dataclass
+class ScriptedAnswer:
+    sentences: list[str]
+    actions: list[TurnAction] = field(default_factory=list)
+    delay_s: float = 0.0
+    gate: asyncio.Event | None = None  # wait for this before the second sentence
+
+
+class FakeTurn:
+    def __init__(
+        self,
+        answer: ScriptedAnswer,
+        turn_id: str,
+        should_stop: Callable[[], Awaitable[bool]] | None,
+        extra: list[Message],
+    ) -> None:
+        self.answer = answer
+        self.turn_id = turn_id
+        self.should_stop = should_stop
+        self.extra = extra
+        self._outcome: TurnOutcome | None = None
+
+    @property
+    def outcome(self) -> TurnOutcome:
+        assert self._outcome is not None
+        return self._outcome
+
+    def __aiter__(self) -> AsyncIterator[Speech]:
+        return self._gen()
+
+    async def _gen(self) -> AsyncIterator[Speech]:
+        outcome = TurnOutcome(actions=list(self.answer.actions))
+        messages = [m.model_copy() for m in self.extra]
+        said: list[str] = []
+        try:
+            if self.answer.delay_s:
+                await asyncio.sleep(self.answer.delay_s)
+            for index, sentence in enumerate(self.answer.sentences):
+                if index == 1 and self.answer.gate is not None:
+                    await self.answer.gate.wait()
+                if outcome.spoken and self.should_stop is not None and await self.should_stop():
+                    outcome.superseded = True
+                    break
+                if outcome.llm_first_sentence_ms is None:
+                    outcome.llm_first_sentence_ms = 1.0
+                said.append(sentence)
+                outcome.spoken.append(Speech(sentence))
+                yield Speech(sentence)
+        finally:
+            if said:
+                messages.append(
+                    Message(persona=Persona.ASSISTANT, content=" ".join(said), source_id=self.turn_id)
+                )
+            frozen = messages
+            turn_id = self.turn_id
+
+            def apply(call: Call) -> bool:
+                if call.has_message(turn_id):
+                    return False
+                for m in frozen:
+                    if m.source_id != turn_id and call.has_message(m.source_id or ""):
+                        continue
+                    call.messages.append(m.model_copy())
+                return True
+
+            outcome.mutation = apply
+            self._outcome = outcome
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.answers: list[ScriptedAnswer] = []
+        self.default = ScriptedAnswer(["Sure, I understand.", "Tell me more."])
+        self.turns: list[FakeTurn] = []
+
+    def run(
+        self,
+        call: Call,
+        caller_text: str | None,
+        *,
+        turn_id: str,
+        should_stop: Callable[[], Awaitable[bool]] | None = None,
+        extra_messages: list[Message] | None = None,
+    ) -> FakeTurn:
+        answer = self.answers.pop(0) if self.answers else self.default
+        turn = FakeTurn(answer, turn_id, should_stop, list(extra_messages or []))
+        self.turns.append(turn)
+        return turn
+
+
+@dataclass
+class Rig:
+    flow: CallFlow
+    store: MemoryStore
+    inbox: MemoryInbox
+    queues: MemoryQueues
+    tel: FakeTelephony
+    auth: AcceptAll
+    engine: FakeEngine
+    settings: Settings
+
+    async def send(self, call: Call, *events: dict[str, Any], secret: str | None = None) -> int:
+        body = json.dumps(list(events)).encode()
+        return await self.flow.handle_callback(
+            call.call_id, secret if secret is not None else call.callback_secret, "Bearer ok", body
+        )
+
+    async def call(self, call_id: str) -> Call:
+        found = await self.store.get(call_id)
+        assert found is not None
+        return found
+
+
+def event(kind: str, connection_id: str, event_id: str | None = None, **data: Any) -> dict[str, Any]:
+    return {
+        "id": event_id or str(uuid.uuid4()),
+        "type": f"Microsoft.Communication.{kind}",
+        "source": f"calling/callConnections/{connection_id}",
+        "specversion": "1.0",
+        "data": {"callConnectionId": connection_id, **data},
+    }
+
+
+def speech(
+    connection_id: str, text: str, event_id: str | None = None, context: str = "listen:x"
+) -> dict[str, Any]:
+    return event(
+        "RecognizeCompleted",
+        connection_id,
+        event_id,
+        operationContext=context,
+        recognitionType="speech",
+        speechResult={"speech": text},
+        resultInformation={"code": 200, "subCode": 8545},
+    )
+
+
+def make_rig(settings: Settings) -> Rig:
+    store, inbox, queues, tel, auth, engine = (
+        MemoryStore(),
+        MemoryInbox(),
+        MemoryQueues(),
+        FakeTelephony(),
+        AcceptAll(),
+        FakeEngine(),
+    )
+    flow = CallFlow(
+        FlowDeps(
+            settings=settings,
+            calls=store,
+            inbox=inbox,
+            queues=queues,
+            telephony=tel,
+            authenticator=auth,
+            engine=lambda: engine,
+        )
+    )
+    return Rig(flow, store, inbox, queues, tel, auth, engine, settings)
+
+
+__all__ = ["EndCall", "ScriptedAnswer", "TransferToAgent", "event", "make_rig", "speech"]

@@ -1,0 +1,222 @@
+"""The call flow against in-memory fakes: event by event, idempotency, supersede, auth."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from core.errors import InvalidInputError, UnauthorizedError
+from core.models import Call, CallStatus, PostCallStatus
+from core.settings import ConversationSettings, Settings
+from tests.callflow.fakes import EndCall, Rig, ScriptedAnswer, TransferToAgent, event, make_rig, speech
+
+ONE_LANGUAGE = "en-US:English:en-US-AvaMultilingualNeural"
+
+
+@pytest.fixture
+def rig() -> Rig:
+    return make_rig(Settings(conversation=ConversationSettings(languages=ONE_LANGUAGE)))
+
+
+async def incoming(rig: Rig, number: str = "+14155550100", event_id: str = "eg-1") -> tuple[Call, str]:
+    call_id = await rig.flow.handle_incoming_call(
+        event_id, {"from": {"phoneNumber": {"value": number}}, "incomingCallContext": "ctx"}
+    )
+    assert call_id is not None
+    call = await rig.call(call_id)
+    assert call.connection_id
+    return call, call.connection_id
+
+
+async def connected(rig: Rig) -> tuple[Call, str]:
+    call, conn = await incoming(rig)
+    await rig.send(call, event("CallConnected", conn, serverCallId="srv"))
+    return await rig.call(call.call_id), conn
+
+
+async def test_connected_greets_once_and_listens(rig: Rig) -> None:
+    call, conn = await incoming(rig)
+    connected_event = event("CallConnected", conn, "ev-connected")
+    assert await rig.send(call, connected_event) == 1
+    assert await rig.send(call, connected_event) == 0  # duplicate: skipped
+    listens = rig.tel.of("listen")
+    assert len(listens) == 1 and "Contoso" in listens[0].prompt[0]
+    stored = await rig.call(call.call_id)
+    assert stored.status is CallStatus.CONNECTED
+
+
+async def test_several_languages_ask_for_a_choice() -> None:
+    rig = make_rig(Settings())
+    call, conn = await incoming(rig)
+    await rig.send(call, event("CallConnected", conn))
+    assert rig.tel.of("play")[0].context.startswith("greeting:")
+    choice = rig.tel.of("listen")[0]
+    assert choice.choices == ["en-US", "fr-FR", "es-ES"]
+    await rig.send(
+        call,
+        event(
+            "RecognizeCompleted",
+            conn,
+            operationContext=choice.context,
+            recognitionType="choices",
+            choiceResult={"label": "fr-FR"},
+        ),
+    )
+    stored = await rig.call(call.call_id)
+    assert stored.language == "fr-FR" and stored.flags["language_chosen"]
+    assert "Bonjour" in rig.tel.of("listen")[-1].prompt[0]
+
+
+async def test_turn_plays_first_sentence_then_listens_with_the_rest(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    rig.engine.answers.append(ScriptedAnswer(["First.", "Second.", "Third."]))
+    await rig.send(call, speech(conn, "My car was hit", "rec-1"))
+    plays = rig.tel.of("play")
+    assert [p.text for p in plays] == ["First."]
+    assert rig.tel.of("listen")[-1].prompt == ["Second.", "Third."]
+    stored = await rig.call(call.call_id)
+    contents = [m.content for m in stored.messages]
+    assert "My car was hit" in contents and "First. Second. Third." in contents
+    assert len(stored.timing.answer_latency_ms) == 1 and stored.counters.turns == 1
+    assert "open_turn" not in stored.flags
+
+
+async def test_silence_retries_then_goodbye_and_one_hang_up(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    for index in range(rig.settings.conversation.silence_retries):
+        await rig.send(call, event("RecognizeFailed", conn, resultInformation={"subCode": 8510}))
+        assert rig.tel.of("listen")[-1].prompt, f"retry {index} has a prompt"
+    await rig.send(call, event("RecognizeFailed", conn, resultInformation={"subCode": 8510}))
+    goodbye = rig.tel.of("play")[-1]
+    assert goodbye.context.startswith("goodbye:")
+    done = event("PlayCompleted", conn, operationContext=goodbye.context)
+    await rig.send(call, done)
+    await rig.send(call, event("PlayCompleted", conn, operationContext=goodbye.context))  # another copy
+    assert len(rig.tel.of("hangup")) == 1
+
+
+async def test_end_call_plays_goodbye_then_hangs_up(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    rig.engine.answers.append(ScriptedAnswer(["Thanks.", "Goodbye!"], actions=[EndCall()]))
+    await rig.send(call, speech(conn, "that's all"))
+    plays = rig.tel.of("play")
+    assert [p.text for p in plays[-2:]] == ["Thanks.", "Goodbye!"]
+    assert not rig.tel.of("hangup")
+    await rig.send(call, event("PlayCompleted", conn, operationContext=plays[-1].context))
+    assert len(rig.tel.of("hangup")) == 1
+    # Speech after the end is ignored.
+    await rig.send(call, speech(conn, "wait"))
+    assert len(rig.engine.turns) == 1
+
+
+async def test_transfer_accepted_and_declined(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    rig.engine.answers.append(
+        ScriptedAnswer(["Transferring you."], actions=[TransferToAgent("+15550109999")])
+    )
+    await rig.send(call, speech(conn, "agent please"))
+    play = rig.tel.of("play")[-1]
+    await rig.send(call, event("PlayCompleted", conn, operationContext=play.context))
+    transfer = rig.tel.of("transfer")
+    assert len(transfer) == 1 and transfer[0].number == call.initiate.agent_phone_number
+    await rig.send(call, event("CallTransferFailed", conn, operationContext=transfer[0].context))
+    assert "nobody" in rig.tel.of("listen")[-1].prompt[0] or rig.tel.of("listen")[-1].prompt
+    stored = await rig.call(call.call_id)
+    assert not stored.flags.get("ending")
+    # A second request for a transfer works again, and is accepted this time.
+    rig.engine.answers.append(
+        ScriptedAnswer(["Transferring you."], actions=[TransferToAgent("+15550109999")])
+    )
+    await rig.send(call, speech(conn, "agent please, again"))
+    play = rig.tel.of("play")[-1]
+    await rig.send(call, event("PlayCompleted", conn, operationContext=play.context))
+    await rig.send(call, event("CallTransferAccepted", conn))
+    stored = await rig.call(call.call_id)
+    assert stored.flags["transferred"] and len(rig.tel.of("transfer")) == 2
+
+
+async def test_disconnect_finalizes_and_enqueues_once(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    await rig.send(call, event("CallDisconnected", conn))
+    await rig.send(call, event("CallDisconnected", conn))
+    stored = await rig.call(call.call_id)
+    assert stored.status is CallStatus.ENDED and stored.post_call.status is PostCallStatus.ENQUEUED
+    assert rig.queues.sent == [(rig.settings.storage.post_call_queue, {"call_id": call.call_id})]
+
+
+async def test_caller_hangs_up_mid_turn(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    rig.tel.dead.add(conn)
+    await rig.send(call, speech(conn, "hello"))
+    await rig.send(call, event("CallDisconnected", conn))
+    stored = await rig.call(call.call_id)
+    assert stored.status is CallStatus.ENDED
+    assert any(m.content == "hello" for m in stored.messages)
+
+
+async def test_new_speech_supersedes_a_running_turn(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    gate = asyncio.Event()
+    rig.engine.answers.append(ScriptedAnswer(["Old one.", "Old two.", "Old three."], gate=gate))
+    rig.engine.answers.append(ScriptedAnswer(["New one.", "New two."]))
+    first = asyncio.create_task(rig.send(call, speech(conn, "first words", "rec-a")))
+    while not rig.tel.of("play") or rig.tel.of("play")[-1].text != "Old one.":
+        await asyncio.sleep(0)
+    await rig.send(call, speech(conn, "actually, something else", "rec-b"))
+    gate.set()
+    await first
+    said = rig.tel.spoken()
+    assert "Old two." not in said and "Old three." not in said
+    assert "New one." in said and rig.tel.of("cancel")
+    assert len(said) == len(set(said))
+
+
+async def test_bad_secret_or_token_changes_nothing(rig: Rig) -> None:
+    call, conn = await incoming(rig)
+    before = rig.store.docs[call.call_id]
+    with pytest.raises(UnauthorizedError):
+        await rig.send(call, event("CallConnected", conn), secret="wrong")
+    rig.auth.reject = True
+    with pytest.raises(UnauthorizedError):
+        await rig.send(call, event("CallConnected", conn))
+    assert rig.store.docs[call.call_id] == before and not rig.tel.of("listen")
+    assert all(key[0] == "incoming-call" for key in rig.inbox.claimed)
+
+
+async def test_caller_calling_back_resumes_the_case(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    await rig.send(call, event("CallDisconnected", conn))
+    again, conn2 = await incoming(rig, event_id="eg-2")
+    assert again.call_id == call.call_id and conn2 != conn
+    await rig.send(again, event("CallConnected", conn2))
+    assert (
+        "again" in rig.tel.of("listen")[-1].prompt[0].lower() or "back" in rig.tel.of("listen")[-1].prompt[0]
+    )
+    # A late event of the first connection changes nothing.
+    await rig.send(again, event("CallDisconnected", conn))
+    assert (await rig.call(call.call_id)).status is CallStatus.CONNECTED
+    await rig.send(again, event("CallDisconnected", conn2))
+    assert len(rig.queues.sent) == 2
+
+
+async def test_create_call_validates_every_field(rig: Rig) -> None:
+    body = {
+        "phone_number": "+8613800138000",
+        "agent_phone_number": "12",
+        "task": "x" * 5000,
+        "claim_schema": [{"name": "Bad Name"}, {"name": "n", "type": "enum"}],
+        "languages": ["xx-XX"],
+        "surprise": 1,
+    }
+    with pytest.raises(InvalidInputError) as error:
+        await rig.flow.create_call(json.dumps(body).encode())
+    problems = " | ".join(error.value.problems)
+    for needle in ("country code +86", "agent_phone_number", "task", "Bad Name", "enum", "xx-XX", "surprise"):
+        assert needle in problems, needle
+    call = await rig.flow.create_call(
+        json.dumps({"phone_number": "+14155550123", "task": "Sell a cake", "claim_schema": []}).encode()
+    )
+    assert call.connection_id and rig.tel.of("call")[0].number == "+14155550123"
+    assert call.initiate.task == "Sell a cake"
