@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if logging.getLogger().level > logging.DEBUG:
+        # The Azure SDKs log every request (each queue poll) at INFO; keep them out of the host's log.
+        logging.getLogger("azure").setLevel(logging.WARNING)
     settings = load_local_settings(args.settings)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
