@@ -13,6 +13,7 @@ from local.acs_emulator.identifiers import phone_number, raw_id
 from local.acs_emulator.media import MediaOp
 
 ENGINE_KEY = web.AppKey("engine", CallEngine)
+BODY_KEY = web.RequestKey("body", dict)
 CALL_ID = r"{call_id:[^/:]+}"
 RECORDING_ID = r"{recording_id:[^/:]+}"
 INPUT_TYPES = {"dtmf", "speech", "speechOrDtmf", "choices"}
@@ -121,7 +122,7 @@ async def _pending_call(request: web.Request) -> Call | web.Response:
         return error_response(400, "8523", "Invalid request: the call was already answered or rejected.")
     if call.ended.is_set():
         return error_response(404, "8522", "The call has already ended.")
-    request["body"] = body
+    request[BODY_KEY] = body
     return call
 
 
@@ -130,7 +131,7 @@ async def reject_call(request: web.Request) -> web.StreamResponse:
     call = await _pending_call(request)
     if isinstance(call, web.Response):
         return call
-    _engine(request).reject(call, request["body"].get("callRejectReason"))
+    _engine(request).reject(call, request[BODY_KEY].get("callRejectReason"))
     return web.Response(status=204)
 
 
@@ -139,8 +140,8 @@ async def redirect_call(request: web.Request) -> web.StreamResponse:
     call = await _pending_call(request)
     if isinstance(call, web.Response):
         return call
-    _require(request["body"], "target")
-    _engine(request).redirect(call, request["body"]["target"])
+    _require(request[BODY_KEY], "target")
+    _engine(request).redirect(call, request[BODY_KEY]["target"])
     return web.Response(status=204)
 
 

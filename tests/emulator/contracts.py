@@ -62,7 +62,9 @@ def validate(document: str, definition: str, instance: Any) -> None:
     """Raise ``jsonschema.ValidationError`` when ``instance`` does not match the definition."""
     errors = sorted(validator(document, definition).iter_errors(instance), key=lambda e: list(e.path))
     if errors:
-        raise AssertionError(f"{definition}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5]))
+        raise AssertionError(
+            f"{definition}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+        )
 
 
 def operation(document: str, method: str, path_template: str) -> dict[str, Any]:

@@ -30,7 +30,10 @@ async def dial(
 ) -> tuple[str, CallConnectionClient]:
     emulator.set_script(PERSON, script)
     props = await client.create_call(
-        PERSON_ID, receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT), operation_context="dial"
+        PERSON_ID,
+        receiver.url(),
+        source_caller_id_number=PhoneNumberIdentifier(BOT),
+        operation_context="dial",
     )
     assert props.call_connection_state == "connecting"
     call_id = props.call_connection_id
@@ -47,10 +50,15 @@ def kinds(emulator: AcsEmulator, call_id: str, kind: str) -> list[dict[str, Any]
 async def test_outbound_call_play_recognize_hangup(
     client: CallAutomationClient, emulator: AcsEmulator, receiver: CallbackReceiver
 ) -> None:
-    call_id, conn = await dial(client, emulator, receiver, [{"expect": "(?i)hello"}, {"say": "My car was hit"}])
+    call_id, conn = await dial(
+        client, emulator, receiver, [{"expect": "(?i)hello"}, {"say": "My car was hit"}]
+    )
     props = await conn.get_call_properties()
     assert props.call_connection_state == "connected"
-    await conn.play_media(TextSource(text="Hello, this is the insurer.", voice_name="en-US-AvaNeural"), operation_context="greet")
+    await conn.play_media(
+        TextSource(text="Hello, this is the insurer.", voice_name="en-US-AvaNeural"),
+        operation_context="greet",
+    )
     await conn.start_recognizing_media(
         RecognizeInputType.SPEECH, PERSON_ID, end_silence_timeout=1, operation_context="listen"
     )
@@ -80,12 +88,23 @@ async def test_media_operations_queue_in_order_and_ssml_is_transcribed(
     client: CallAutomationClient, emulator: AcsEmulator, receiver: CallbackReceiver
 ) -> None:
     call_id, conn = await dial(client, emulator, receiver, [{"silence": 1}])
-    ssml = '<speak version="1.0" xml:lang="fr-FR"><voice name="fr-FR-DeniseNeural">Bonjour &amp; bienvenue</voice></speak>'
+    ssml = (
+        '<speak version="1.0" xml:lang="fr-FR">'
+        '<voice name="fr-FR-DeniseNeural">Bonjour &amp; bienvenue</voice></speak>'
+    )
     await conn.play_media(TextSource(text="one"), operation_context="1")
     await conn.play_media(SsmlSource(ssml_text=ssml), operation_context="2")
     await receiver.wait_for("PlayCompleted", call_id, count=2)
-    events = [(t, e["data"].get("operationContext")) for t, e in zip(receiver.types(call_id), receiver.events(call_id), strict=True)]
-    assert events[1:5] == [("PlayStarted", "1"), ("PlayCompleted", "1"), ("PlayStarted", "2"), ("PlayCompleted", "2")]
+    events = [
+        (t, e["data"].get("operationContext"))
+        for t, e in zip(receiver.types(call_id), receiver.events(call_id), strict=True)
+    ]
+    assert events[1:5] == [
+        ("PlayStarted", "1"),
+        ("PlayCompleted", "1"),
+        ("PlayStarted", "2"),
+        ("PlayCompleted", "2"),
+    ]
     french = kinds(emulator, call_id, "bot_said")[1]
     assert french["text"] == "Bonjour & bienvenue"
     assert french["language"] == "fr-FR" and french["voice"] == "fr-FR-DeniseNeural"
@@ -163,7 +182,9 @@ async def test_transfer_to_agent(
 ) -> None:
     emulator.set_agent(AGENT, accept)
     call_id, conn = await dial(client, emulator, receiver, [{"silence": 1}])
-    result = await conn.transfer_call_to_participant(PhoneNumberIdentifier(AGENT), operation_context="to-agent")
+    result = await conn.transfer_call_to_participant(
+        PhoneNumberIdentifier(AGENT), operation_context="to-agent"
+    )
     assert result.operation_context == "to-agent"
     if accept:
         accepted = await receiver.wait_for("CallTransferAccepted", call_id)
@@ -180,7 +201,9 @@ async def test_callee_does_not_answer(
     client: CallAutomationClient, emulator: AcsEmulator, receiver: CallbackReceiver
 ) -> None:
     emulator.set_script(PERSON, {"answer": False, "steps": []})
-    props = await client.create_call(PERSON_ID, receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT))
+    props = await client.create_call(
+        PERSON_ID, receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT)
+    )
     failed = await receiver.wait_for("CreateCallFailed", props.call_connection_id)
     assert failed[0]["data"]["resultInformation"]["code"] == 408
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -61,7 +62,9 @@ def check_exchange(document: str, method: str, path: str, request: Any, status: 
 
 async def _scenario(client: CallAutomationClient, emulator: AcsEmulator, receiver: CallbackReceiver) -> str:
     emulator.set_agent(AGENT, False)
-    emulator.set_script(PERSON, [{"say": "hello"}, {"dtmf": "1"}, {"say": "yes"}, {"silence": 5}, {"silence": 50}])
+    emulator.set_script(
+        PERSON, [{"say": "hello"}, {"dtmf": "1"}, {"say": "yes"}, {"silence": 5}, {"silence": 50}]
+    )
     props = await client.create_call(
         PhoneNumberIdentifier(PERSON), receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT)
     )
@@ -105,7 +108,9 @@ async def _scenario(client: CallAutomationClient, emulator: AcsEmulator, receive
         await client.answer_call(inbound.incoming_call_context or "", receiver.url())
     await client.get_call_connection(inbound.call_id).hang_up(is_for_everyone=False)
     await client.reject_call(emulator.start_incoming_call(PERSON).incoming_call_context or "")
-    await client.redirect_call(emulator.start_incoming_call(PERSON).incoming_call_context or "", PhoneNumberIdentifier(AGENT))
+    await client.redirect_call(
+        emulator.start_incoming_call(PERSON).incoming_call_context or "", PhoneNumberIdentifier(AGENT)
+    )
     await emulator.drain_callbacks()
     return call_id
 
@@ -169,11 +174,14 @@ async def _signed(
 ) -> tuple[int, Any]:
     raw = json.dumps(body).encode() if body is not None else b""
     path_query = f"{path}?{urlencode(query)}"
-    headers = signed_headers(emulator.config.access_key, method, path_query, f"127.0.0.1:{emulator.port}", raw)
+    headers = signed_headers(
+        emulator.config.access_key, method, path_query, f"127.0.0.1:{emulator.port}", raw
+    )
     headers["Content-Type"] = "application/json"
-    async with aiohttp.ClientSession() as session, session.request(
-        method, f"{emulator.base_url}{path_query}", data=raw, headers=headers
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{emulator.base_url}{path_query}", data=raw, headers=headers) as resp,
+    ):
         text = await resp.text()
         return resp.status, json.loads(text) if text else None
 
@@ -188,7 +196,10 @@ def _examples() -> list[tuple[str, str, str, str]]:
             for method, op in ops.items():
                 for ref in (op.get("x-ms-examples") or {}).values():
                     name = ref["$ref"].rsplit("/", 1)[-1]
-                    candidates = [folder / "examples" / name, root / "callautomation/2024-09-15/examples" / name]
+                    candidates = [
+                        folder / "examples" / name,
+                        root / "callautomation/2024-09-15/examples" / name,
+                    ]
                     path = next((c for c in candidates if c.is_file()), None)
                     if path is not None:
                         found.append((document, method, template, str(path)))
@@ -203,18 +214,24 @@ def _strip_nulls(value: Any) -> Any:
     return value
 
 
-async def test_shipped_examples_are_accepted_and_answered(emulator: AcsEmulator, receiver: CallbackReceiver) -> None:
+async def test_shipped_examples_are_accepted_and_answered(
+    emulator: AcsEmulator, receiver: CallbackReceiver
+) -> None:
     emulator.config.extra_owned_numbers.append("+18001110000")  # the SMS example's sender
     examples = _examples()
     assert len(examples) >= 12
     for document, method, template, file in examples:
-        example = json.loads(open(file, encoding="utf-8").read())
+        example = json.loads(Path(file).read_text(encoding="utf-8"))
         params = example["parameters"]
         expected = {int(s) for s in example["responses"]}
         body_def = contracts.body_definition(document, method, template)
         body = None
         if body_def:
-            body_name = next(p["name"] for p in contracts.operation(document, method, template)["parameters"] if p.get("in") == "body")
+            body_name = next(
+                p["name"]
+                for p in contracts.operation(document, method, template)["parameters"]
+                if p.get("in") == "body"
+            )
             body = params[body_name]
             checked = _strip_nulls(body)
             if document == contracts.SMS:
@@ -224,20 +241,31 @@ async def test_shipped_examples_are_accepted_and_answered(emulator: AcsEmulator,
             contracts.validate(document, body_def, checked)
         path = template
         if "{callConnectionId}" in template:
-            if params["callConnectionId"] not in emulator.engine.calls or emulator.call(params["callConnectionId"]).ended.is_set():
+            if (
+                params["callConnectionId"] not in emulator.engine.calls
+                or emulator.call(params["callConnectionId"]).ended.is_set()
+            ):
                 emulator.engine.calls.pop(params["callConnectionId"], None)
-                call = emulator.engine.incoming_call(PERSON, None, None, False, call_connection_id=params["callConnectionId"])
+                call = emulator.engine.incoming_call(
+                    PERSON, None, None, False, call_connection_id=params["callConnectionId"]
+                )
                 emulator.engine.answer(call, receiver.url(), None)
                 await emulator.wait_for_state(call.call_id, "connected")
             path = template.replace("{callConnectionId}", params["callConnectionId"])
         for name in re.findall(r"\{(\w+)\}", path):
             path = path.replace(f"{{{name}}}", str(params[name]))
         if body and "incomingCallContext" in body:
-            emulator.engine.incoming_call(PERSON, None, None, False, incoming_call_context=body["incomingCallContext"])
+            emulator.engine.incoming_call(
+                PERSON, None, None, False, incoming_call_context=body["incomingCallContext"]
+            )
         if body and (body.get("callLocator") or {}).get("serverCallId"):
-            call = emulator.engine.incoming_call(PERSON, None, None, False, server_call_id=body["callLocator"]["serverCallId"])
+            call = emulator.engine.incoming_call(
+                PERSON, None, None, False, server_call_id=body["callLocator"]["serverCallId"]
+            )
             emulator.engine.answer(call, receiver.url(), None)
-        status, response = await _signed(emulator, method.upper(), path, {"api-version": params["api-version"]}, body)
+        status, response = await _signed(
+            emulator, method.upper(), path, {"api-version": params["api-version"]}, body
+        )
         assert status in expected, (file, status, response)
         response_def = contracts.response_definition(document, method, template, status)
         if response_def:
