@@ -1,0 +1,132 @@
+"""Prints the README's settings table from the settings model itself, so the two cannot drift.
+
+    python -m local.settings_doc            # print the markdown table
+    python -m local.settings_doc --check    # exit 1 if README.md does not hold the current table
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from core.settings import Settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BEGIN = "<!-- settings:begin -->"
+END = "<!-- settings:end -->"
+
+DESCRIPTIONS: dict[str, str] = {
+    "APP_MODE": "`local` (defaults fit the offline stack) or `azure` (the local-only defaults must be replaced)",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "Azure Monitor export of traces, metrics and logs; empty = nothing "
+    "leaves the process",
+    "COSMOS__ENDPOINT": "Cosmos DB account endpoint",
+    "COSMOS__KEY": "Cosmos DB key (the default is the public emulator key)",
+    "COSMOS__DATABASE": "Database holding the calls",
+    "COSMOS__CONTAINER": "Container of call documents (partition key `/call_id`)",
+    "COSMOS__ENDPOINT_DISCOVERY": "Let the SDK discover regional endpoints (true in Azure, false locally)",
+    "STORAGE__CONNECTION_STRING": "Storage account for the event inbox table and the queues",
+    "STORAGE__INBOX_TABLE": "Table of claimed event ids (at-least-once delivery guard)",
+    "STORAGE__POST_CALL_QUEUE": "Queue of post-call jobs (`<name>-poison` receives failed ones)",
+    "ACS__ENDPOINT": "Azure Communication Services endpoint (`http://` allowed for the emulator)",
+    "ACS__ACCESS_KEY": "ACS access key (HMAC request signing)",
+    "ACS__PHONE_NUMBER": "The bot's phone number (E.164), bought in ACS",
+    "ACS__CALLBACK_BASE_URL": "Public base URL of this app; ACS posts call events under it",
+    "ACS__JWKS_URL": "Where ACS publishes the keys that sign its callbacks",
+    "ACS__JWT_ISSUER": "Expected issuer of callback JWTs",
+    "ACS__JWT_AUDIENCE": "Expected audience of callback JWTs: the ACS resource's immutable id",
+    "ACS__RECORDING_ENABLED": "Record calls (ACS call recording)",
+    "ACS__END_SILENCE_TIMEOUT_S": "Silence (s) that ends a caller's utterance",
+    "ACS__INITIAL_SILENCE_TIMEOUT_S": "Silence (s) before a recognition gives up and the bot prompts again",
+    "LLM__PRIMARY__PROVIDER": "`openai` (OpenAI or any OpenAI-compatible server) or `azure_openai`",
+    "LLM__PRIMARY__ENDPOINT": "Base URL (`https://api.openai.com/v1`, `http://localhost:11434/v1`, or the Azure "
+    "OpenAI resource endpoint); empty = no model configured",
+    "LLM__PRIMARY__MODEL": "Model name, or Azure OpenAI deployment name",
+    "LLM__PRIMARY__API_KEY": "API key; for Azure OpenAI leave empty to use Entra ID",
+    "LLM__PRIMARY__API_VERSION": "Azure OpenAI API version",
+    "LLM__PRIMARY__TIMEOUT_S": "Per-request timeout (s)",
+    "LLM__FALLBACK__PROVIDER": "Fallback model, used when the primary keeps failing: provider",
+    "LLM__FALLBACK__ENDPOINT": "Fallback base URL (empty = no fallback)",
+    "LLM__FALLBACK__MODEL": "Fallback model or deployment",
+    "LLM__FALLBACK__API_KEY": "Fallback API key",
+    "LLM__FALLBACK__API_VERSION": "Fallback Azure OpenAI API version",
+    "LLM__FALLBACK__TIMEOUT_S": "Fallback per-request timeout (s)",
+    "LLM__MAX_RETRIES": "Retries of a transient failure (429, 5xx, timeout, broken stream) before the fallback",
+    "LLM__FILLER_AFTER_S": "Play a short filler when the first sentence takes longer than this (s)",
+    "LLM__HISTORY_TOKEN_BUDGET": "Conversation history sent to the model is trimmed to this many tokens",
+    "LLM__MAX_TOOL_ROUNDS": "Tool-call rounds per turn",
+    "LLM__TEMPERATURE": "Sampling temperature",
+    "LLM__RETRY_BACKOFF_S": "First wait between retries (s); doubles each retry, with jitter",
+    "LLM__RETRY_BACKOFF_MAX_S": "Longest wait between retries (s)",
+    "CONVERSATION__BOT_NAME": "Default bot name",
+    "CONVERSATION__BOT_COMPANY": "Default company the bot works for",
+    "CONVERSATION__DEFAULT_TASK": "Task of inbound calls and of outbound calls that give none",
+    "CONVERSATION__AGENT_PHONE_NUMBER": "Default human agent number for transfers (E.164)",
+    "CONVERSATION__DEFAULT_LANGUAGE": "Language a call starts in",
+    "CONVERSATION__LANGUAGES": "Languages offered, comma-separated `code:name:voice` triples",
+    "CONVERSATION__TIMEZONE": "Time zone of dates in prompts and reminders",
+    "CONVERSATION__CALLBACK_WINDOW_HOURS": "A caller calling back within this window resumes their case",
+    "CONVERSATION__SILENCE_RETRIES": "Prompts after silence before the bot says goodbye and hangs up",
+    "CONVERSATION__MAX_TURNS": "Turns after which the bot wraps the call up",
+    "CONVERSATION__ALLOWED_COUNTRY_CODES": "Country calling codes outbound calls may go to (toll-fraud guard)",
+    "CONVERSATION__NEXT_ACTIONS": "Next actions the post-call insights may choose from",
+    "CONVERSATION__SMS_SUMMARY_ENABLED": "Text the caller a summary after the call",
+    "CONVERSATION__PROMPTS_OVERRIDE_JSON": "JSON overriding phrases and the system prompt: "
+    '`{"greeting": {"en-US": ["..."]}, "system": "..."}`',
+    "MONITORING__CONTENT_LOGGING": "Allow phone numbers and conversation text in logs and traces",
+    "MONITORING__LOG_LEVEL": "Log level of the product's logger",
+    "HTTP__FUNCTION_KEY": "Function key of the local host adapter (in Azure the host manages keys)",
+    "HTTP__REPORT_PAGE_SIZE": "Default page size of `GET /call` and `GET /report`",
+}
+
+
+def iter_settings(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, field in model.model_fields.items():
+        env = f"{prefix}{name.upper()}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from iter_settings(annotation, f"{env}__")
+        else:
+            yield env, field.default
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    text = str(value)
+    if text == "":
+        return "(empty)"
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"`{text}`"
+
+
+def table() -> str:
+    rows = ["| Setting | Default | Meaning |", "|---|---|---|"]
+    for env, default in iter_settings():
+        rows.append(f"| `{env}` | {_show(default)} | {DESCRIPTIONS.get(env, '')} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.settings_doc")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    current = table()
+    if not args.check:
+        print(current)
+        return 0
+    text = README.read_text()
+    inside = text.split(BEGIN, 1)[-1].split(END, 1)[0].strip()
+    if inside != current:
+        print("README.md settings table is stale: run python -m local.settings_doc and paste it", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
