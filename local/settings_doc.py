@@ -1,7 +1,7 @@
 """Prints the README's settings table from the settings model itself, so the two cannot drift.
 
-    python -m local.settings_doc            # print the markdown table
-    python -m local.settings_doc --check    # exit 1 if README.md does not hold the current table
+python -m local.settings_doc            # print the markdown table
+python -m local.settings_doc --check    # exit 1 if README.md does not hold the current table
 """
 
 from __future__ import annotations
@@ -123,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     text = README.read_text()
     inside = text.split(BEGIN, 1)[-1].split(END, 1)[0].strip()
     if inside != current:
-        print("README.md settings table is stale: run python -m local.settings_doc and paste it", file=sys.stderr)
+        print(
+            "README.md settings table is stale: run python -m local.settings_doc and paste it",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -33,7 +33,9 @@ async def test_read_api_needs_the_function_key(app_host: str) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{app_host}/call/{uuid.uuid4()}") as response:
             assert response.status == 401
-        async with http.get(f"{app_host}/call/{uuid.uuid4()}", params={"code": "local-function-key"}) as response:
+        async with http.get(
+            f"{app_host}/call/{uuid.uuid4()}", params={"code": "local-function-key"}
+        ) as response:
             assert response.status == 404
 
 
@@ -59,7 +61,9 @@ async def test_a_call_is_read_by_id_without_its_secret(app_host: str, container:
         ("/call?continuation=%%%", 400, "continuation token is malformed"),
     ],
 )
-async def test_bad_or_unknown_input_gets_a_clear_4xx(app_host: str, path: str, status: int, message: str) -> None:
+async def test_bad_or_unknown_input_gets_a_clear_4xx(
+    app_host: str, path: str, status: int, message: str
+) -> None:
     async with aiohttp.ClientSession(headers=KEY) as http, http.get(f"{app_host}{path}") as response:
         assert response.status == status
         body = await response.json()
