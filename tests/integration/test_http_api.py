@@ -41,10 +41,12 @@ async def test_read_api_needs_the_function_key(app_host: str) -> None:
 
 async def test_a_call_is_read_by_id_without_its_secret(app_host: str, container: Container) -> None:
     call = await container.calls.create(make_call("+14155550123"))
-    async with aiohttp.ClientSession(headers=KEY) as http:
-        async with http.get(f"{app_host}/call/{call.call_id}") as response:
-            assert response.status == 200
-            body = await response.json()
+    async with (
+        aiohttp.ClientSession(headers=KEY) as http,
+        http.get(f"{app_host}/call/{call.call_id}") as response,
+    ):
+        assert response.status == 200
+        body = await response.json()
     assert body["call_id"] == call.call_id
     assert body["initiate"]["phone_number"] == "+14155550123"
     assert "callback_secret" not in body
