@@ -82,7 +82,7 @@ class AcsTelephony:
         from azure.communication.callautomation import SsmlSource
 
         connection = await self._connection(connection_id)
-        await connection.play_media_to_all(SsmlSource(ssml_text=to_ssml(speech)), operation_context=context)
+        await connection.play_media(SsmlSource(ssml_text=to_ssml(speech)), operation_context=context)
 
     async def listen(
         self,

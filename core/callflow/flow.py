@@ -342,15 +342,27 @@ class CallFlow:
         self, call: Call, connection_id: str, context: str, prompt: Sequence[SpokenText] = ()
     ) -> None:
         acs = self.settings.acs
-        await self.tel.listen(
-            connection_id,
-            call.phone_number,
-            language=call.initiate.language(call.language).code,
-            context=context,
-            prompt=prompt,
-            initial_silence_s=acs.initial_silence_timeout_s,
-            end_silence_s=acs.end_silence_timeout_s,
+        await self._unless_gone(
+            self.tel.listen(
+                connection_id,
+                call.phone_number,
+                language=call.initiate.language(call.language).code,
+                context=context,
+                prompt=prompt,
+                initial_silence_s=acs.initial_silence_timeout_s,
+                end_silence_s=acs.end_silence_timeout_s,
+            )
         )
+
+    async def _unless_gone(self, action: Awaitable[None]) -> None:
+        """Run a telephony action; a call that no longer exists (the caller hung up) is not an error:
+        its CallDisconnected finalizes it."""
+        try:
+            await action
+        except Exception as exc:
+            if not _is_gone(exc):
+                raise
+            self._log.info("telephony action on a call that is gone: %s", exc)
 
     async def _listen_choice(self, call: Call, connection_id: str, context: str) -> None:
         options = call.initiate.languages
@@ -360,14 +372,16 @@ class CallFlow:
             Choice(label=o.code, phrases=[o.name], tone=str(index + 1) if index < 9 else None)
             for index, o in enumerate(options)
         ]
-        await self.tel.listen(
-            connection_id,
-            call.phone_number,
-            language=call.initiate.language(call.language).code,
-            context=context,
-            prompt=[prompt],
-            choices=choices,
-            initial_silence_s=self.settings.acs.initial_silence_timeout_s,
+        await self._unless_gone(
+            self.tel.listen(
+                connection_id,
+                call.phone_number,
+                language=call.initiate.language(call.language).code,
+                context=context,
+                prompt=[prompt],
+                choices=choices,
+                initial_silence_s=self.settings.acs.initial_silence_timeout_s,
+            )
         )
 
     async def _say_goodbye(self, call: Call, event: CallEvent) -> None:
@@ -387,7 +401,9 @@ class CallFlow:
         call = await self.calls.update(call.call_id, ending)
         if before or call.flags.get("pending_action", {}).get("context") != context:
             return
-        await self.tel.play(self._connection(call, event), self._spoken(call, text), context=context)
+        await self._unless_gone(
+            self.tel.play(self._connection(call, event), self._spoken(call, text), context=context)
+        )
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -418,7 +434,7 @@ class CallFlow:
             return
         greeting = self._spoken(call, result["text"])
         if result["choose"]:
-            await self.tel.play(connection_id, greeting, context=f"greeting:{event.id}")
+            await self._unless_gone(self.tel.play(connection_id, greeting, context=f"greeting:{event.id}"))
             await self._listen_choice(call, connection_id, f"choice:{event.id}")
         else:
             await self._listen(call, connection_id, f"listen:{event.id}", [greeting])
@@ -793,10 +809,7 @@ class CallFlow:
                     await self._guarded_play(connection_id, item, context)
                 pending = {"kind": kind, "context": context or f"turn:{turn_id}:none"}
             else:
-                try:
-                    await self._listen(fresh, connection_id, f"listen:{turn_id}", spoken.rest)
-                except Exception as exc:
-                    self._log.info("call %s: listen failed (%s)", call_id, exc)
+                await self._listen(fresh, connection_id, f"listen:{turn_id}", spoken.rest)
         mutation = outcome.mutation if outcome is not None else None
         extra = list(spoken.extra_messages)
         latency = spoken.answer_latency_ms

@@ -1,0 +1,154 @@
+"""The whole call path over real HTTP: host adapter + ACS emulator + scripted LLM + Azurite + Cosmos.
+
+The app served is the product's blueprints for calls (health, call read/create, telephony): the
+post-call queue is left unconsumed so tests can count exactly what the call flow enqueued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import random
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import azure.functions as func
+
+from core.container import Container, get_container, reset_container
+from core.models import Call
+from local.acs_emulator import AcsEmulator, EmulatorConfig
+from local.functions_host import FunctionsHost, HostConfig
+from local.scripted_llm import ScriptedLlm, load_rules_file
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTION_KEY = "e2e-function-key"
+DEMO_RULES = REPO_ROOT / "local" / "scripted_llm" / "demo_rules.yaml"
+
+
+def build_app() -> func.FunctionApp:
+    from functions.calls_create import bp as calls_create_bp
+    from functions.calls_read import bp as calls_read_bp
+    from functions.health import bp as health_bp
+    from functions.telephony import bp as telephony_bp
+
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+    for blueprint in (health_bp, calls_read_bp, calls_create_bp, telephony_bp):
+        app.register_functions(blueprint)
+    return app
+
+
+def random_number() -> str:
+    return f"+1415{random.randint(2000000, 9999999)}"
+
+
+@dataclass
+class CallStack:
+    host: FunctionsHost
+    acs: AcsEmulator
+    llm: ScriptedLlm
+    container: Container
+    session: aiohttp.ClientSession
+    post_call_queue: str
+
+    def url(self, path: str) -> str:
+        return self.host.base_url + path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-functions-key": FUNCTION_KEY}
+
+    def use_demo_rules(self) -> None:
+        self.llm.set_rules(load_rules_file(str(DEMO_RULES)))
+
+    async def call_by_number(self, number: str) -> Call:
+        async with self.session.get(
+            self.url("/call"), params={"phone_number": number}, headers=self.headers
+        ) as response:
+            assert response.status == 200, await response.text()
+            page = await response.json()
+        assert len(page["calls"]) == 1, page
+        found = await self.container.calls.get(page["calls"][0]["call_id"])
+        assert found is not None
+        return found
+
+    async def run_inbound(self, number: str, script: list[dict[str, Any]], timeout: float = 60) -> str:
+        """Ring the bot, wait for the end of the call and of its callbacks; the emulator's call id."""
+        emulated = self.acs.start_incoming_call(number, script)
+        await self.acs.wait_for_call_end(emulated.call_id, timeout=timeout)
+        await self.acs.drain_callbacks(timeout=timeout)
+        return emulated.call_id
+
+    async def post_call_messages(self, call_id: str) -> list[dict[str, Any]]:
+        from azure.storage.queue.aio import QueueClient
+
+        found: list[dict[str, Any]] = []
+        async with QueueClient.from_connection_string(
+            self.container.settings.storage.connection_string, self.post_call_queue
+        ) as client:
+            for message in await client.peek_messages(max_messages=32):
+                payload = json.loads(base64.b64decode(message.content))
+                if payload.get("call_id") == call_id:
+                    found.append(payload)
+        return found
+
+    def transcript(self, emulated_call_id: str) -> list[dict[str, Any]]:
+        return self.acs.transcript(emulated_call_id)
+
+    def bot_said(self, emulated_call_id: str) -> list[dict[str, Any]]:
+        return [e for e in self.transcript(emulated_call_id) if e["kind"] == "bot_said"]
+
+    def failed_callbacks(self) -> list[Any]:
+        return [r for r in self.acs.dispatcher.records if r.status is None or r.status >= 300]
+
+
+@contextlib.asynccontextmanager
+async def call_stack(**emulator: Any) -> AsyncIterator[CallStack]:
+    llm = await ScriptedLlm().start()
+    acs = AcsEmulator(EmulatorConfig(speed_factor=0.0, **emulator))
+    await acs.start()
+    host = FunctionsHost(
+        build_app(), config=HostConfig.load(REPO_ROOT / "host.json"), function_key=FUNCTION_KEY
+    )
+    await host.start("127.0.0.1", 0)
+    queue = f"post-call-e2e-{uuid.uuid4().hex[:8]}"
+    env = {
+        "LLM__PRIMARY__ENDPOINT": llm.base_url,
+        "LLM__PRIMARY__MODEL": "scripted",
+        "LLM__PRIMARY__API_KEY": "scripted-key",
+        "LLM__RETRY_BACKOFF_S": "0",
+        "ACS__ENDPOINT": acs.base_url,
+        "ACS__JWKS_URL": acs.jwks_url,
+        "ACS__CALLBACK_BASE_URL": host.base_url,
+        "STORAGE__POST_CALL_QUEUE": queue,
+        "HTTP__FUNCTION_KEY": FUNCTION_KEY,
+    }
+    previous = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    reset_container()
+    container = get_container()
+    acs.config.eventgrid_endpoint = (
+        f"{host.base_url}/runtime/webhooks/EventGrid?functionName=incoming_call&code={FUNCTION_KEY}"
+    )
+    session = aiohttp.ClientSession()
+    try:
+        yield CallStack(host, acs, llm, container, session, queue)
+    finally:
+        await session.close()
+        await host.stop()
+        await acs.stop()
+        await llm.stop()
+        await container.close()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_container()
+        await asyncio.sleep(0)
