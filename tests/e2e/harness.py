@@ -64,6 +64,9 @@ class CallStack:
     def headers(self) -> dict[str, str]:
         return {"x-functions-key": FUNCTION_KEY}
 
+    def set_rules(self, rules: list[Any]) -> None:
+        self.llm.set_rules(rules)
+
     def use_demo_rules(self) -> None:
         self.llm.set_rules(load_rules_file(str(DEMO_RULES)))
 
@@ -78,7 +81,7 @@ class CallStack:
         assert found is not None
         return found
 
-    async def run_inbound(self, number: str, script: list[dict[str, Any]], timeout: float = 60) -> str:
+    async def run_inbound(self, number: str, script: list[Any], timeout: float = 60) -> str:
         """Ring the bot, wait for the end of the call and of its callbacks; the emulator's call id."""
         emulated = self.acs.start_incoming_call(number, script)
         await self.acs.wait_for_call_end(emulated.call_id, timeout=timeout)

@@ -49,7 +49,7 @@ async def test_inbound_insurance_claim(stack: CallStack) -> None:
 
 async def test_outbound_call_with_custom_task_and_schema(stack: CallStack) -> None:
     number = random_number()
-    stack.llm.set_rules(
+    stack.set_rules(
         [
             {
                 "user": "(?i)(?P<flavor>chocolate|vanilla)",
@@ -144,7 +144,7 @@ async def test_silence_retries_then_goodbye(stack: CallStack) -> None:
 async def test_caller_hangs_up_in_the_middle_of_a_turn(stack: CallStack) -> None:
     number = random_number()
     long_answer = " ".join(f"This is sentence number {n} of a long answer." for n in range(1, 13))
-    stack.llm.set_rules([{"say": long_answer}])
+    stack.set_rules([{"say": long_answer}])
     stack.llm.tokens_per_s = 400
     emulated = await stack.run_inbound(
         number, [{"say": "English"}, {"say": "Tell me everything."}, {"hangup": True}]
@@ -171,7 +171,7 @@ def _transfer_rules() -> list[dict[str, Any]]:
 
 
 async def test_transfer_accepted(stack: CallStack) -> None:
-    stack.llm.set_rules(_transfer_rules())
+    stack.set_rules(_transfer_rules())
     agent = stack.container.settings.conversation.agent_phone_number
     stack.acs.set_agent(agent, True)
     emulated = await stack.run_inbound(random_number(), [{"say": "English"}, {"say": "I want a human."}])
@@ -184,7 +184,7 @@ async def test_transfer_accepted(stack: CallStack) -> None:
 
 
 async def test_transfer_declined_apologizes_and_goes_on(stack: CallStack) -> None:
-    stack.llm.set_rules(_transfer_rules())
+    stack.set_rules(_transfer_rules())
     stack.acs.set_agent(stack.container.settings.conversation.agent_phone_number, False)
     script = [{"say": "English"}, {"say": "Let me talk to a person."}, {"say": "OK, goodbye."}]
     emulated = await stack.run_inbound(random_number(), script)
@@ -196,7 +196,7 @@ async def test_transfer_declined_apologizes_and_goes_on(stack: CallStack) -> Non
 
 
 async def test_language_change(stack: CallStack) -> None:
-    stack.llm.set_rules(
+    stack.set_rules(
         [
             {
                 "user": "(?i)français",
@@ -252,7 +252,7 @@ async def test_caller_calling_back_resumes_the_case(stack: CallStack) -> None:
 
 
 async def test_barge_in_interrupts_the_prompt(stack: CallStack) -> None:
-    stack.llm.set_rules(
+    stack.set_rules(
         [
             {
                 "user": "(?i)stop",
