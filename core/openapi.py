@@ -205,6 +205,28 @@ def _paths() -> dict[str, Any]:
             }
         },
         "/call": {
+            "post": {
+                "operationId": "call_create",
+                "tags": ["calls"],
+                "summary": "Place an outbound call",
+                "description": "The bot calls phone_number with the task and claim schema; everything but "
+                "phone_number defaults to the configured values.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": REF.format(model="CallRequest")}}},
+                },
+                "responses": {
+                    "201": {
+                        **_json("Call", "The call was created and is being placed."),
+                        "headers": {
+                            "Location": {"description": "/call/{call_id}", "schema": {"type": "string"}}
+                        },
+                    },
+                    "400": _BAD_REQUEST,
+                    "401": _UNAUTHORIZED,
+                    "502": _json("ErrorBody", "Azure Communication Services refused or failed the call."),
+                },
+            },
             "get": {
                 "operationId": "call_list",
                 "tags": ["calls"],
@@ -229,6 +251,73 @@ def _paths() -> dict[str, Any]:
                     "400": _BAD_REQUEST,
                     "401": _UNAUTHORIZED,
                     "404": _NOT_FOUND,
+                },
+            }
+        },
+        "/callbacks/{call_id}/{secret}": {
+            "post": {
+                "operationId": "acs_callback",
+                "tags": ["telephony"],
+                "summary": "Mid-call events from Azure Communication Services (CloudEvents)",
+                "description": "Anonymous at the host: the per-call secret in the path and the JWT ACS signs "
+                "its callbacks with (Authorization: Bearer) authenticate the request. Only ACS calls this.",
+                "security": [],
+                "parameters": [
+                    _CALL_ID,
+                    {
+                        "name": "secret",
+                        "in": "path",
+                        "required": True,
+                        "description": "The call's callback secret.",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "Authorization",
+                        "in": "header",
+                        "required": False,
+                        "description": "Bearer JWT signed by ACS.",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["id", "type"],
+                                    "properties": {
+                                        "id": {"type": "string"},
+                                        "type": {"type": "string"},
+                                        "source": {"type": "string"},
+                                        "time": {"type": "string"},
+                                        "specversion": {"type": "string"},
+                                        "data": {"type": "object"},
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "How many events were handled (duplicates excluded).",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["handled"],
+                                    "properties": {"handled": {"type": "integer", "minimum": 0}},
+                                }
+                            }
+                        },
+                    },
+                    "400": _BAD_REQUEST,
+                    "401": _json("ErrorBody", "Bad token, unknown call or wrong secret (not saying which)."),
+                    "404": _NOT_FOUND,
+                    "409": _json("ErrorBody", "The call document kept changing; ACS retries."),
                 },
             }
         },

@@ -37,11 +37,11 @@ os.environ.setdefault("STORAGE__POST_CALL_QUEUE", f"post-call-{uuid.uuid4().hex[
 def post_call_queue_name() -> str:
     """The queue the app's post-call trigger listens on (fixed when function_app was imported)."""
     import function_app
+    from local.functions_host.invocation import index_app
 
-    for function in function_app.app.get_functions():
-        trigger = function.get_trigger()
-        if trigger is not None and trigger.get_dict_repr().get("type") == "queueTrigger":
-            return str(trigger.get_dict_repr()["queueName"])
+    for function in index_app(function_app.app):
+        if function.trigger_type == "queueTrigger":
+            return str(function.trigger["queueName"])
     raise LookupError("function_app has no queue trigger")
 
 
