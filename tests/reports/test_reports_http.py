@@ -52,9 +52,10 @@ async def get(stack: AppStack, path: str, **params: str) -> tuple[int, str, dict
 
 
 async def get_with_header(stack: AppStack, path: str, **params: str) -> tuple[int, str, dict[str, str]]:
-    async with aiohttp.ClientSession() as session, session.get(
-        stack.url(path, **params), headers={"x-functions-key": FUNCTION_KEY}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(stack.url(path, **params), headers={"x-functions-key": FUNCTION_KEY}) as response,
+    ):
         return response.status, await response.text(), dict(response.headers)
 
 
