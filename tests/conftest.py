@@ -13,8 +13,12 @@ from core.models import Call, CallDirection, InitiateRequest, LanguageOption
 from core.settings import Settings
 from local.stack import LocalStack
 
-# One throwaway database per test session, so a developer's running stack is never polluted.
-os.environ.setdefault("COSMOS__DATABASE", f"test-{uuid.uuid4().hex[:8]}")
+# Throwaway names per test session, so a developer's running stack (or another session sharing the
+# same Azurite) never sees this session's documents, events or queue messages.
+_SESSION = uuid.uuid4().hex[:8]
+os.environ.setdefault("COSMOS__DATABASE", f"test-{_SESSION}")
+os.environ.setdefault("STORAGE__POST_CALL_QUEUE", f"post-call-{_SESSION}")
+os.environ.setdefault("STORAGE__INBOX_TABLE", f"inbox{_SESSION}")
 
 
 @pytest.fixture(scope="session")
