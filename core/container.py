@@ -13,6 +13,7 @@ from typing import Any
 from core.adapters.cosmos_store import CosmosCallStore
 from core.adapters.storage_queue import StorageQueueSender
 from core.adapters.table_inbox import TableEventInbox
+from core.observability import configure as configure_observability
 from core.settings import Settings, get_settings
 
 
@@ -27,6 +28,7 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
+        configure_observability(settings)
         return cls(
             settings=settings,
             calls=CosmosCallStore(settings.cosmos),

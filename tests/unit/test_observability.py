@@ -20,3 +20,14 @@ def test_personal_data_is_fingerprinted_unless_content_logging_is_on() -> None:
 
     observability._content_logging[0] = True
     assert observability.redact("+33612345678") == "+33612345678"
+
+
+def test_without_a_connection_string_no_telemetry_leaves_the_process() -> None:
+    from opentelemetry import trace
+
+    from core.settings import Settings
+
+    observability._configured = False
+    observability.configure(Settings(applicationinsights_connection_string=""))
+    # No SDK provider was installed, so spans go nowhere (the API's no-op proxy stays in place).
+    assert type(trace.get_tracer_provider()).__name__ == "ProxyTracerProvider"
