@@ -57,6 +57,16 @@ _CONNECTION_FLAGS = (
     "recording",
 )
 _PLAYED_MEMORY = 8
+# Events the flow has nothing to do for (once the request is authenticated).
+_IGNORED_EVENTS = {
+    "PlayStarted",
+    "RecognizeCanceled",
+    "ParticipantsUpdated",
+    "CancelAddParticipantSucceeded",
+    "ContinuousDtmfRecognitionToneReceived",
+}
+# Events whose handling is idempotent by itself (no inbox claim needed).
+_IDEMPOTENT_EVENTS = {"PlayCompleted", "PlayFailed", "PlayCanceled", "RecordingStateChanged"}
 
 
 class TelephonyError(DomainError):
@@ -130,6 +140,8 @@ class CallFlow:
         self.tel = deps.telephony
         # Turn allowed to speak, per call, in this worker (the store holds the cross-worker truth).
         self._running: dict[str, str] = {}
+        # Callback secrets never change: once a call's document has been read, its secret is kept.
+        self._secrets: dict[str, str] = {}
         self._log = logger()
 
     # -- entry points ------------------------------------------------------------------------------
@@ -251,33 +263,59 @@ class CallFlow:
             call_id = str(uuid.UUID(raw_call_id))
         except ValueError:
             raise UnauthorizedError("unknown call") from None
-        call = await self.calls.get(call_id)
-        if call is None or not secret_matches(call.callback_secret, secret):
+        known_secret = self._secrets.get(call_id)
+        if known_secret is not None and not secret_matches(known_secret, secret):
             raise UnauthorizedError("unknown call or wrong callback secret")
         events = parse_callback_body(body)
         handled = 0
-        for index, event in enumerate(events):
-            if index > 0:
-                fresh = await self.calls.get(call_id)
-                if fresh is None:
-                    raise NotFoundError(f"call {call_id} disappeared")
-                call = fresh
-            if await self._handle_event(call, event, received_at):
+        for event in events:
+            if event.type in _IGNORED_EVENTS and known_secret is not None:
+                continue  # authenticated; nothing to do and nothing to remember
+            needs_claim = event.type not in _IDEMPOTENT_EVENTS and event.type not in _IGNORED_EVENTS
+            if known_secret is None:
+                # First callback of this call in this worker: the secret check needs the document.
+                call = await self.calls.get(call_id)
+                if call is None or not secret_matches(call.callback_secret, secret):
+                    raise UnauthorizedError("unknown call or wrong callback secret")
+                self._remember_secret(call)
+                known_secret = call.callback_secret
+                claimed = await self.deps.inbox.claim(call_id, event.id) if needs_claim else True
+            elif needs_claim:
+                # Authenticated: load the call and claim the event at the same time.
+                found, claimed = await asyncio.gather(
+                    self.calls.get(call_id), self.deps.inbox.claim(call_id, event.id)
+                )
+                if found is None:
+                    raise NotFoundError(f"call {call_id} not found")
+                call = found
+            else:
+                found = await self.calls.get(call_id)
+                if found is None:
+                    raise NotFoundError(f"call {call_id} not found")
+                call, claimed = found, True
+            if not claimed:
+                continue  # a duplicate
+            if event.type in _IGNORED_EVENTS:
+                continue
+            if await self._handle_event(call, event, received_at, release=needs_claim):
                 handled += 1
         return handled
 
-    async def _handle_event(self, call: Call, event: CallEvent, received_at: float) -> bool:
-        inbox = self.deps.inbox
-        if not await inbox.claim(call.call_id, event.id):
-            return False
+    def _remember_secret(self, call: Call) -> None:
+        if len(self._secrets) > 10_000:
+            self._secrets.clear()
+        self._secrets[call.call_id] = call.callback_secret
+
+    async def _handle_event(self, call: Call, event: CallEvent, received_at: float, *, release: bool) -> bool:
         try:
             with tracer().start_as_current_span(f"callflow.{event.type}") as span:
                 span.set_attribute("call.id", call.call_id)
                 span.set_attribute("event.id", event.id)
                 await self._dispatch(call, event, received_at)
         except BaseException:
-            with contextlib.suppress(Exception):
-                await inbox.release(call.call_id, event.id)
+            if release:
+                with contextlib.suppress(Exception):
+                    await self.deps.inbox.release(call.call_id, event.id)
             raise
         return True
 
@@ -496,9 +534,16 @@ class CallFlow:
 
     async def _on_play_done(self, call: Call, event: CallEvent) -> None:
         context = event.context
-        if not context:
+        if not context or call.status is CallStatus.ENDED:
             return
-        await self._maybe_perform(call.call_id, context, from_play=True)
+        pending = call.flags.get("pending_action") or {}
+        waiting = pending.get("context") == context and not pending.get("started")
+        # A play of a turn still running may be the announcement of a hang-up or transfer that turn
+        # is about to request: remember it was played (the turn side then runs the action).
+        parts = context.split(":")
+        running = parts[0] == "turn" and len(parts) > 2 and call.flags.get("open_turn") == parts[1]
+        if waiting or running:
+            await self._maybe_perform(call.call_id, context, from_play=True)
 
     async def _maybe_perform(self, call_id: str, context: str, *, from_play: bool) -> None:
         """Run the pending action (hang-up, transfer) once its announcement has been played.
@@ -699,8 +744,8 @@ class CallFlow:
             finally:
                 if cancel is not None and not cancel.done():
                     await asyncio.gather(cancel, return_exceptions=True)
-                await persist
-            await self._finish_turn(call_id, connection_id, turn_id, spoken)
+                begun = await persist
+            await self._finish_turn(begun, connection_id, turn_id, spoken)
             if spoken.answer_latency_ms is not None:
                 span.set_attribute("call.answer.latency_ms", spoken.answer_latency_ms)
 
@@ -733,8 +778,8 @@ class CallFlow:
         turn = engine.run(call, None, turn_id=turn_id, should_stop=should_stop, extra_messages=[human])
         result.turn = turn
         stream = turn.__aiter__()
+        pending_first: asyncio.Future[Any] = asyncio.ensure_future(stream.__anext__())
         try:
-            pending_first: asyncio.Future[Any] = asyncio.ensure_future(stream.__anext__())
             done, _ = await asyncio.wait({pending_first}, timeout=self.settings.llm.filler_after_s)
             if not done:
                 filler = self._spoken(call, _phrase("filler", call))
@@ -756,6 +801,9 @@ class CallFlow:
                 except StopAsyncIteration:
                     break
         finally:
+            if not pending_first.done():
+                pending_first.cancel()
+                await asyncio.gather(pending_first, return_exceptions=True)
             await stream.aclose()
         return result
 
@@ -782,9 +830,10 @@ class CallFlow:
         result.answer_latency_ms = (result.first_at - received_at) * 1000
         return True
 
-    async def _finish_turn(self, call_id: str, connection_id: str, turn_id: str, spoken: _SpokenTurn) -> None:
+    async def _finish_turn(self, begun: Call, connection_id: str, turn_id: str, spoken: _SpokenTurn) -> None:
         from core.engine.outcome import ChangeLanguage, EndCall, TransferToAgent
 
+        call_id, fresh = begun.call_id, begun
         outcome = spoken.turn.outcome if spoken.turn is not None else None
         actions = list(outcome.actions) if outcome is not None else []
         superseded = bool(outcome is not None and outcome.superseded) or self._running.get(call_id) != turn_id
@@ -794,9 +843,6 @@ class CallFlow:
 
         # Telephony first (the caller is waiting), then persistence.
         pending: dict[str, Any] | None = None
-        fresh = await self.calls.get(call_id)
-        if fresh is None:
-            return
         ended = fresh.status is CallStatus.ENDED
         if language:
             fresh.language = language

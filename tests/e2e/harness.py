@@ -12,6 +12,9 @@ import contextlib
 import json
 import os
 import random
+import signal
+import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -48,9 +51,14 @@ def random_number() -> str:
     return f"+1415{random.randint(2000000, 9999999)}"
 
 
+class _RemoteHost:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+
 @dataclass
 class CallStack:
-    host: FunctionsHost
+    host: FunctionsHost | _RemoteHost
     acs: AcsEmulator
     llm: ScriptedLlm
     container: Container
@@ -101,6 +109,22 @@ class CallStack:
                     found.append(payload)
         return found
 
+    async def take_post_call_messages(self) -> list[dict[str, Any]]:
+        """Every message on the post-call queue, removed from it (peek sees only 32)."""
+        from azure.storage.queue.aio import QueueClient
+
+        taken: list[dict[str, Any]] = []
+        async with QueueClient.from_connection_string(
+            self.container.settings.storage.connection_string, self.post_call_queue
+        ) as client:
+            while True:
+                batch = [m async for m in client.receive_messages(max_messages=32, visibility_timeout=60)]
+                if not batch:
+                    return taken
+                for message in batch:
+                    taken.append(json.loads(base64.b64decode(message.content)))
+                    await client.delete_message(message)
+
     def transcript(self, emulated_call_id: str) -> list[dict[str, Any]]:
         return self.acs.transcript(emulated_call_id)
 
@@ -114,7 +138,7 @@ class CallStack:
 @contextlib.asynccontextmanager
 async def call_stack(**emulator: Any) -> AsyncIterator[CallStack]:
     llm = await ScriptedLlm().start()
-    acs = AcsEmulator(EmulatorConfig(speed_factor=0.0, **emulator))
+    acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
     await acs.start()
     host = FunctionsHost(
         build_app(), config=HostConfig.load(REPO_ROOT / "host.json"), function_key=FUNCTION_KEY
@@ -155,3 +179,87 @@ async def call_stack(**emulator: Any) -> AsyncIterator[CallStack]:
                 os.environ[name] = value
         reset_container()
         await asyncio.sleep(0)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def process_stack(**emulator: Any) -> AsyncIterator[CallStack]:
+    """Like call_stack, but the app runs in its own host process (as one Functions worker would);
+    the emulator and the scripted LLM stay in this process."""
+    llm = await ScriptedLlm().start()
+    acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
+    await acs.start()
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    queue = f"post-call-e2e-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "LLM__PRIMARY__ENDPOINT": llm.base_url,
+        "LLM__PRIMARY__MODEL": "scripted",
+        "LLM__PRIMARY__API_KEY": "scripted-key",
+        "LLM__RETRY_BACKOFF_S": "0",
+        "ACS__ENDPOINT": acs.base_url,
+        "ACS__JWKS_URL": acs.jwks_url,
+        "ACS__CALLBACK_BASE_URL": base_url,
+        "STORAGE__POST_CALL_QUEUE": queue,
+        "HTTP__FUNCTION_KEY": FUNCTION_KEY,
+        "LOG_LEVEL": "WARNING",
+    }
+    # HOST_PROFILE=file.prof runs the host under cProfile (written when the host stops).
+    profile = ["-m", "cProfile", "-o", os.environ["HOST_PROFILE"]] if os.environ.get("HOST_PROFILE") else []
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *profile,
+        "-m",
+        "local.functions_host",
+        "--app",
+        "tests.e2e.calls_app:app",
+        "--port",
+        str(port),
+        "--settings",
+        "none.json",
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    previous = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    reset_container()
+    container = get_container()
+    acs.config.eventgrid_endpoint = (
+        f"{base_url}/runtime/webhooks/EventGrid?functionName=incoming_call&code={FUNCTION_KEY}"
+    )
+    session = aiohttp.ClientSession()
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"{base_url}/health/liveness") as response:
+                        if response.status == 200:
+                            break
+                if process.returncode is not None:
+                    raise RuntimeError("the host process exited at start-up")
+                await asyncio.sleep(0.1)
+        yield CallStack(_RemoteHost(base_url), acs, llm, container, session, queue)
+    finally:
+        await session.close()
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    await process.wait()
+        await acs.stop()
+        await llm.stop()
+        await container.close()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_container()
