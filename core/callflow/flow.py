@@ -57,6 +57,9 @@ _CONNECTION_FLAGS = (
     "recording",
 )
 _PLAYED_MEMORY = 8
+# A running turn reads the store at most this often to learn it was superseded on another instance
+# (the same instance knows at once); the end of the turn checks the fresh state anyway.
+SUPERSEDE_CHECK_S = 1.0
 # Events the flow has nothing to do for (once the request is authenticated).
 _IGNORED_EVENTS = {
     "PlayStarted",
@@ -728,7 +731,7 @@ class CallFlow:
             if self._running.get(call_id) != turn_id:
                 return True
             now = time.perf_counter()
-            if not persist.done() or now - last_check[0] < 0.15:
+            if not persist.done() or now - last_check[0] < SUPERSEDE_CHECK_S:
                 return False
             last_check[0] = now
             fresh = await self.calls.get(call_id)
@@ -831,36 +834,29 @@ class CallFlow:
         return True
 
     async def _finish_turn(self, begun: Call, connection_id: str, turn_id: str, spoken: _SpokenTurn) -> None:
-        from core.engine.outcome import ChangeLanguage, EndCall, TransferToAgent
+        from core.engine.outcome import EndCall, TransferToAgent
 
-        call_id, fresh = begun.call_id, begun
+        call_id = begun.call_id
         outcome = spoken.turn.outcome if spoken.turn is not None else None
         actions = list(outcome.actions) if outcome is not None else []
         superseded = bool(outcome is not None and outcome.superseded) or self._running.get(call_id) != turn_id
         terminal = next((a for a in actions if isinstance(a, TransferToAgent | EndCall)), None)
-        language = next((a.code for a in reversed(actions) if isinstance(a, ChangeLanguage)), "")
         llm_ms = outcome.llm_first_sentence_ms if outcome is not None else None
-
-        # Telephony first (the caller is waiting), then persistence.
-        pending: dict[str, Any] | None = None
-        ended = fresh.status is CallStatus.ENDED
-        if language:
-            fresh.language = language
-        if not spoken.line_dead and not superseded and not ended:
-            if terminal is not None:
-                kind = "transfer" if isinstance(terminal, TransferToAgent) else "hangup"
-                context = spoken.first_context or ""
-                for index, item in enumerate(spoken.rest, start=1):
-                    context = f"turn:{turn_id}:{index}"
-                    await self._guarded_play(connection_id, item, context)
-                pending = {"kind": kind, "context": context or f"turn:{turn_id}:none"}
-            else:
-                await self._listen(fresh, connection_id, f"listen:{turn_id}", spoken.rest)
         mutation = outcome.mutation if outcome is not None else None
         extra = list(spoken.extra_messages)
         latency = spoken.answer_latency_ms
+        # The context of the turn's last play: a hang-up or transfer waits for it to be played.
+        last_context = (
+            f"turn:{turn_id}:{len(spoken.rest)}"
+            if spoken.rest
+            else spoken.first_context or f"turn:{turn_id}:none"
+        )
+        decided: dict[str, Any] = {}
 
+        # Persist first (a few ms; the caller is still hearing the first sentence), then act on the
+        # fresh state: a turn superseded on another instance, or a call ended meanwhile, stays silent.
         def finish(c: Call) -> bool:
+            decided.clear()
             applied = mutation(c) is not False if mutation is not None else False
             for message in extra:
                 if not c.has_message(message.source_id or ""):
@@ -872,17 +868,32 @@ class CallFlow:
             if c.flags.get("open_turn") == turn_id:
                 c.flags.pop("open_turn")
                 applied = True
-            if pending is not None and c.status is not CallStatus.ENDED and not c.flags.get("ending"):
+            live = (
+                not spoken.line_dead
+                and not superseded
+                and c.current_turn_id == turn_id
+                and c.status is not CallStatus.ENDED
+                and not c.flags.get("ending")
+            )
+            if live and terminal is not None:
+                kind = "transfer" if isinstance(terminal, TransferToAgent) else "hangup"
                 c.flags["ending"] = True
-                c.flags["pending_action"] = dict(pending)
-                if pending["context"].endswith(":none"):
-                    c.flags.setdefault("played", []).append(pending["context"])
+                c.flags["pending_action"] = {"kind": kind, "context": last_context}
+                if last_context.endswith(":none"):
+                    c.flags.setdefault("played", []).append(last_context)
                 applied = True
+            decided["live"] = live
             return applied
 
-        await self.calls.update(call_id, finish)
-        if pending is not None:
-            await self._maybe_perform(call_id, pending["context"], from_play=False)
+        state = await self.calls.update(call_id, finish)
+        if decided.get("live"):
+            if terminal is not None:
+                for index, item in enumerate(spoken.rest, start=1):
+                    await self._guarded_play(connection_id, item, f"turn:{turn_id}:{index}")
+                if not spoken.rest:
+                    await self._maybe_perform(call_id, last_context, from_play=False)
+            else:
+                await self._listen(state, connection_id, f"listen:{turn_id}", spoken.rest)
         if self._running.get(call_id) == turn_id:
             self._running.pop(call_id, None)
         if latency is not None and llm_ms is not None:
