@@ -473,17 +473,26 @@ class CallFlow:
         call = await self.calls.update(call.call_id, connected)
         if not result:
             return
+        # Recording starts with the connection (so the greeting is on it), alongside the greeting.
+        recording = (
+            asyncio.create_task(self._start_recording(call.call_id, connection_id))
+            if self.settings.acs.recording_enabled
+            else None
+        )
         greeting = self._spoken(call, result["text"])
         if result["choose"]:
             await self._unless_gone(self.tel.play(connection_id, greeting, context=f"greeting:{event.id}"))
             await self._listen_choice(call, connection_id, f"choice:{event.id}")
         else:
             await self._listen(call, connection_id, f"listen:{event.id}", [greeting])
-        if self.settings.acs.recording_enabled:
-            try:
-                await self.tel.start_recording(connection_id)
-            except Exception as exc:  # recording is best effort: the conversation goes on
-                self._log.warning("starting the recording of call %s failed: %s", call.call_id, exc)
+        if recording is not None:
+            await recording
+
+    async def _start_recording(self, call_id: str, connection_id: str) -> None:
+        try:
+            await self.tel.start_recording(connection_id)
+        except Exception as exc:  # recording is best effort: the conversation goes on
+            self._log.warning("starting the recording of call %s failed: %s", call_id, exc)
 
     async def _on_choice(self, call: Call, event: CallEvent) -> None:
         if call.status is CallStatus.ENDED or call.flags.get("ending"):

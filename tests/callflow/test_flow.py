@@ -220,3 +220,24 @@ async def test_create_call_validates_every_field(rig: Rig) -> None:
     )
     assert call.connection_id and rig.tel.of("call")[0].number == "+14155550123"
     assert call.initiate.task == "Sell a cake"
+
+
+async def test_create_call_maps_a_telephony_refusal(rig: Rig) -> None:
+    from core.callflow.flow import TelephonyError
+
+    async def refuse(phone_number: str, callback_url: str) -> str:
+        raise RuntimeError("no")
+
+    rig.tel.call = refuse  # type: ignore[method-assign]
+    with pytest.raises(TelephonyError):
+        await rig.flow.create_call(json.dumps({"phone_number": "+14155550123"}).encode())
+    [stored] = [Call.model_validate_json(raw) for raw in rig.store.docs.values()]
+    assert stored.status is CallStatus.ENDED and "could not place" in stored.flags["error"]
+
+
+async def test_callback_url_carries_call_id_and_secret(rig: Rig) -> None:
+    call, _ = await incoming(rig)
+    answer = rig.tel.of("answer")[0]
+    assert (
+        answer.text == f"{rig.settings.acs.callback_base_url}/callbacks/{call.call_id}/{call.callback_secret}"
+    )

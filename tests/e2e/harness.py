@@ -136,7 +136,9 @@ class CallStack:
 
 
 @contextlib.asynccontextmanager
-async def call_stack(**emulator: Any) -> AsyncIterator[CallStack]:
+async def call_stack(
+    env_overrides: dict[str, str] | None = None, **emulator: Any
+) -> AsyncIterator[CallStack]:
     llm = await ScriptedLlm().start()
     acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
     await acs.start()
@@ -155,6 +157,7 @@ async def call_stack(**emulator: Any) -> AsyncIterator[CallStack]:
         "ACS__CALLBACK_BASE_URL": host.base_url,
         "STORAGE__POST_CALL_QUEUE": queue,
         "HTTP__FUNCTION_KEY": FUNCTION_KEY,
+        **(env_overrides or {}),
     }
     previous = {name: os.environ.get(name) for name in env}
     os.environ.update(env)

@@ -350,3 +350,32 @@ async def test_callbacks_with_bad_jwt_or_secret_are_refused(stack: CallStack) ->
         assert response.status in (200, 500)
     claimed = await stack.container.inbox.claim(call.call_id, "auth-test-event")
     assert claimed is False
+
+
+async def test_recording_starts_when_the_setting_says_so(local_stack: None) -> None:
+    from tests.e2e.harness import call_stack
+
+    async with call_stack({"ACS__RECORDING_ENABLED": "true"}) as stack:
+        stack.use_demo_rules()
+        number = random_number()
+        script = [{"say": "English"}, {"say": DEMO_LINES[0]}, {"hangup": True}]
+        emulated = await stack.run_inbound(number, script)
+        recordings = [e for e in stack.transcript(emulated) if e["kind"] == "recording"]
+        assert any(e.get("action") == "start" for e in recordings)
+        call = await stack.call_by_number(number)
+        assert call.flags.get("recording") in ("active", "inactive")
+        assert not stack.failed_callbacks()
+
+
+async def test_outbound_call_not_answered(stack: CallStack) -> None:
+    number = random_number()
+    stack.acs.set_script(number, {"answer": False, "steps": []})
+    body = {"phone_number": number, "languages": ["en-US"]}
+    async with stack.session.post(stack.url("/call"), json=body, headers=stack.headers) as response:
+        assert response.status == 201
+    emulated = (await stack.acs.wait_for_calls(1))[0]
+    await stack.acs.wait_for_call_end(emulated.call_id)
+    await stack.acs.drain_callbacks()
+    call = await stack.call_by_number(number)
+    assert call.status is CallStatus.ENDED and "CreateCallFailed" in call.flags["error"]
+    assert not stack.bot_said(emulated.call_id)
