@@ -241,3 +241,43 @@ async def test_callback_url_carries_call_id_and_secret(rig: Rig) -> None:
     assert (
         answer.text == f"{rig.settings.acs.callback_base_url}/callbacks/{call.call_id}/{call.callback_secret}"
     )
+
+
+async def test_telemetry_spans_per_event_and_turn_and_latency_metric(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+    from collections.abc import Iterator
+    from typing import Any
+
+    from core.callflow import flow as flow_module
+
+    spans: list[str] = []
+    recorded: dict[str, list[float]] = {"latency": [], "llm": [], "overhead": []}
+
+    class FakeSpan:
+        def set_attribute(self, key: str, value: Any) -> None:
+            pass
+
+    class FakeTracer:
+        @contextlib.contextmanager
+        def start_as_current_span(self, name: str) -> Iterator[FakeSpan]:
+            spans.append(name)
+            yield FakeSpan()
+
+    class Histogram:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def record(self, value: float, attributes: dict[str, Any] | None = None) -> None:
+            recorded[self.name].append(value)
+
+    monkeypatch.setattr(flow_module, "tracer", FakeTracer)
+    monkeypatch.setattr(flow_module, "_instruments", lambda: {n: Histogram(n) for n in recorded})
+    call, conn = await connected(rig)
+    await rig.send(call, speech(conn, "hello"))
+    assert {"callflow.CallConnected", "callflow.RecognizeCompleted", "callflow.turn"} <= set(spans)
+    assert len(recorded["latency"]) == 1 and recorded["llm"] == [1.0]
+    assert recorded["overhead"][0] == pytest.approx(max(0.0, recorded["latency"][0] - 1.0))
+    stored = await rig.call(call.call_id)
+    assert stored.timing.answer_latency_ms == [round(recorded["latency"][0], 2)]
