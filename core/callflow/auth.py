@@ -37,6 +37,8 @@ class CallbackAuthenticator:
         self._keys: PyJWKSet | None = None
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        # Tokens already verified, with their expiry: ACS reuses a token for many callbacks.
+        self._verified: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def _fetch(self) -> PyJWKSet:
         import aiohttp
@@ -71,6 +73,9 @@ class CallbackAuthenticator:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise UnauthorizedError("missing bearer token")
         token = authorization[7:].strip()
+        known = self._verified.get(token)
+        if known is not None and known[0] > time.time():
+            return known[1]
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
@@ -96,6 +101,9 @@ class CallbackAuthenticator:
             )
         except jwt.PyJWTError as exc:
             raise UnauthorizedError(f"invalid token: {exc}") from None
+        if len(self._verified) > 1000:
+            self._verified.clear()
+        self._verified[token] = (float(claims["exp"]), claims)
         return claims
 
 

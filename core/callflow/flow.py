@@ -145,6 +145,8 @@ class CallFlow:
         self._running: dict[str, str] = {}
         # Callback secrets never change: once a call's document has been read, its secret is kept.
         self._secrets: dict[str, str] = {}
+        # Turns this worker ran to the end without a hang-up or transfer: their plays need no follow-up.
+        self._quiet_turns: set[str] = set()
         self._log = logger()
 
     # -- entry points ------------------------------------------------------------------------------
@@ -272,7 +274,7 @@ class CallFlow:
         events = parse_callback_body(body)
         handled = 0
         for event in events:
-            if event.type in _IGNORED_EVENTS and known_secret is not None:
+            if known_secret is not None and (event.type in _IGNORED_EVENTS or self._needs_nothing(event)):
                 continue  # authenticated; nothing to do and nothing to remember
             needs_claim = event.type not in _IDEMPOTENT_EVENTS and event.type not in _IGNORED_EVENTS
             if known_secret is None:
@@ -303,6 +305,15 @@ class CallFlow:
             if await self._handle_event(call, event, received_at, release=needs_claim):
                 handled += 1
         return handled
+
+    def _needs_nothing(self, event: CallEvent) -> bool:
+        """A play's end that cannot be the announcement of a pending hang-up or transfer."""
+        if event.type not in ("PlayCompleted", "PlayFailed", "PlayCanceled"):
+            return False
+        parts = event.context.split(":")
+        return parts[0] == "greeting" or (
+            parts[0] == "turn" and len(parts) > 2 and parts[1] in self._quiet_turns
+        )
 
     def _remember_secret(self, call: Call) -> None:
         if len(self._secrets) > 10_000:
@@ -902,6 +913,9 @@ class CallFlow:
                 if not spoken.rest:
                     await self._maybe_perform(call_id, last_context, from_play=False)
             else:
+                if len(self._quiet_turns) > 10_000:
+                    self._quiet_turns.clear()
+                self._quiet_turns.add(turn_id)
                 await self._listen(state, connection_id, f"listen:{turn_id}", spoken.rest)
         if self._running.get(call_id) == turn_id:
             self._running.pop(call_id, None)
