@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import statistics
 import sys
+import uuid
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -108,6 +110,8 @@ async def main_async(turns: int, ttft: float) -> str:
     from local.stack import LocalStack
     from tests.e2e.harness import process_stack
 
+    # A database of its own: a long-running local stack keeps every earlier call in memory.
+    os.environ.setdefault("COSMOS__DATABASE", f"bench-{uuid.uuid4().hex[:8]}")
     local = await asyncio.to_thread(LocalStack().start)
     try:
         async with process_stack() as stack:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import statistics
 import sys
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -34,6 +36,8 @@ async def main_async(calls: int, turns: int, ttft: float, speed: float = 1.0, ra
     from local.stack import LocalStack
     from tests.e2e.harness import process_stack
 
+    # A database of its own: a long-running local stack keeps every earlier call in memory.
+    os.environ.setdefault("COSMOS__DATABASE", f"bench-{uuid.uuid4().hex[:8]}")
     local = await asyncio.to_thread(LocalStack().start)
     try:
         async with process_stack(speed_factor=speed) as stack:
