@@ -37,13 +37,25 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _say_aloud(text: str, language: str | None, muted: bool) -> None:
-    espeak = shutil.which("espeak-ng")
-    if muted or espeak is None or not text.strip():
-        return
-    voice = (language or "en-US").split("-")[0]
-    with contextlib.suppress(OSError):
-        subprocess.Popen([espeak, "-v", voice, text], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+class Voice:
+    """Speaks the bot's lines one after the other with espeak-ng, when it is installed."""
+
+    def __init__(self, muted: bool) -> None:
+        self.espeak = None if muted else shutil.which("espeak-ng")
+        self.lines: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+
+    def say(self, text: str, language: str | None) -> None:
+        if self.espeak and text.strip():
+            self.lines.put_nowait((text, (language or "en-US").split("-")[0]))
+
+    async def run(self) -> None:
+        while self.espeak:
+            text, voice = await self.lines.get()
+            with contextlib.suppress(OSError):
+                process = await asyncio.create_subprocess_exec(
+                    self.espeak, "-v", voice, text, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                await process.wait()
 
 
 def _format(entry: dict[str, Any]) -> str | None:
@@ -190,7 +202,9 @@ async def _call(args: argparse.Namespace, acs: Any, base_url: str, key: str) -> 
             "'/dtmf 1' presses keys; '/hangup' or Ctrl-D hangs up.\n",
             flush=True,
         )
-    printer = asyncio.create_task(_print_transcript(emulated, args.mute))
+    voice = Voice(args.mute)
+    speaker = asyncio.create_task(voice.run())
+    printer = asyncio.create_task(_print_transcript(emulated, voice))
     typing: asyncio.Task[None] | None = None
     if not args.canned and not args.outbound:
         typing = asyncio.create_task(_type_as_caller(emulated))
@@ -198,15 +212,15 @@ async def _call(args: argparse.Namespace, acs: Any, base_url: str, key: str) -> 
     with contextlib.suppress(TimeoutError):
         await acs.drain_callbacks(timeout=10)
     await asyncio.sleep(0.2)
-    printer.cancel()
-    if typing is not None:
-        typing.cancel()
-    await asyncio.gather(printer, *(t for t in [typing] if t), return_exceptions=True)
+    for task in (printer, speaker, typing):
+        if task is not None:
+            task.cancel()
+    await asyncio.gather(printer, speaker, *(t for t in [typing] if t), return_exceptions=True)
     await _summary(base_url, key, number)
     return 0
 
 
-async def _print_transcript(emulated: Any, muted: bool) -> None:
+async def _print_transcript(emulated: Any, voice: Voice) -> None:
     seq = 0
     while True:
         entries = await emulated.transcript.wait_after(seq, timeout=1.0)
@@ -215,7 +229,7 @@ async def _print_transcript(emulated: Any, muted: bool) -> None:
             if line:
                 print(line, flush=True)
             if entry["kind"] == "bot_said":
-                _say_aloud(entry["text"], entry.get("language"), muted)
+                voice.say(entry["text"], entry.get("language"))
         seq += len(entries)
 
 
@@ -251,13 +265,28 @@ async def _summary(base_url: str, key: str, number: str) -> None:
     if not page.get("calls"):
         return
     call = page["calls"][0]
+    # Post-call insights are computed by a queue-triggered function a moment after the call.
+    async with aiohttp.ClientSession() as session:
+        for _ in range(40):
+            if call.get("insights"):
+                break
+            await asyncio.sleep(0.25)
+            async with session.get(
+                f"{base_url}/call/{call['call_id']}", headers={"x-functions-key": key}
+            ) as response:
+                if response.status == 200:
+                    call = await response.json()
     print("\nThe stored call:", flush=True)
     print(f"  id: {call['call_id']}  status: {call['status']}  turns: {call['counters']['turns']}")
     for name, value in (call.get("claim") or {}).items():
         print(f"  claim.{name} = {value}")
     for reminder in call.get("reminders") or []:
         print(f"  reminder: {reminder['title']} (due {reminder['due_at']})")
-    print(f"  JSON: {base_url}/call/{call['call_id']}  (header x-functions-key: {key})", flush=True)
+    insights = call.get("insights") or {}
+    if insights:
+        print(f"  insights: {insights.get('synthesis_short')} (satisfaction: {insights.get('satisfaction')})")
+    print(f"  JSON: {base_url}/call/{call['call_id']}?code={key}")
+    print(f"  report: {base_url}/report/{call['call_id']}?code={key}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
