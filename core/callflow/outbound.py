@@ -165,10 +165,12 @@ def parse_initiate(body: bytes, settings: ConversationSettings) -> InitiateReque
         languages = list(known.values())
     default_language = data.get("default_language")
     codes = [o.code for o in languages]
+    if isinstance(raw_languages, list):  # the codes asked for, valid or not, for the default's check
+        codes = [str(i.get("code", "")) if isinstance(i, dict) else str(i) for i in raw_languages]
     if default_language is None:
         default_language = settings.default_language if settings.default_language in codes else ""
         default_language = default_language or (codes[0] if codes else "")
-    elif not isinstance(default_language, str) or (codes and default_language not in codes):
+    elif not isinstance(default_language, str) or default_language not in codes:
         problems.append(f"default_language: must be one of the call's languages ({', '.join(codes)})")
 
     if problems:
