@@ -281,3 +281,41 @@ async def test_telemetry_spans_per_event_and_turn_and_latency_metric(
     assert recorded["overhead"][0] == pytest.approx(max(0.0, recorded["latency"][0] - 1.0))
     stored = await rig.call(call.call_id)
     assert stored.timing.answer_latency_ms == [round(recorded["latency"][0], 2)]
+
+
+async def test_two_workers_same_event_at_once_one_turn(rig: Rig) -> None:
+    from core.callflow.flow import CallFlow
+
+    other = CallFlow(rig.flow.deps)  # a second instance of the function app
+    call, conn = await connected(rig)
+    same = speech(conn, "hello", "rec-twice")
+    body = json.dumps([same]).encode()
+    results = await asyncio.gather(
+        rig.flow.handle_callback(call.call_id, call.callback_secret, "Bearer ok", body),
+        other.handle_callback(call.call_id, call.callback_secret, "Bearer ok", body),
+    )
+    assert sorted(results) == [0, 1] and len(rig.engine.turns) == 1
+    said = rig.tel.spoken()
+    assert len(said) == len(set(said))
+
+
+async def test_a_turn_superseded_on_another_worker_stays_silent(rig: Rig) -> None:
+    from core.callflow.flow import CallFlow
+
+    other = CallFlow(rig.flow.deps)
+    call, conn = await connected(rig)
+    gate = asyncio.Event()
+    rig.engine.answers.append(ScriptedAnswer(["Old one.", "Old two."], gate=gate, actions=[EndCall()]))
+    rig.engine.answers.append(ScriptedAnswer(["New one.", "New two."]))
+    first = asyncio.create_task(rig.send(call, speech(conn, "first", "rec-1")))
+    while not rig.tel.of("play") or rig.tel.of("play")[-1].text != "Old one.":
+        await asyncio.sleep(0)
+    body = json.dumps([speech(conn, "second", "rec-2")]).encode()
+    await other.handle_callback(call.call_id, call.callback_secret, "Bearer ok", body)
+    gate.set()
+    await first
+    said = rig.tel.spoken()
+    assert "Old two." not in said and "New two." in said
+    assert not rig.tel.of("hangup")
+    stored = await rig.call(call.call_id)
+    assert not stored.flags.get("ending") and stored.current_turn_id == "rec-2"
