@@ -2,7 +2,7 @@
 
     python -m local.demo              # you are the caller: type what you say, read (and hear) the bot
     python -m local.demo --canned     # offline: a scripted caller and the scripted LLM (canned answers)
-    python -m local.demo --canned --outbound   # the same, the bot calling the person through POST /call
+    python -m local.demo --outbound   # the bot calls you through POST /call (add --canned: offline)
 
 Starts Azurite and the Cosmos DB server (reused when already running), the ACS emulator, and the
 function app in the local Functions-host adapter, all on loopback. The interactive mode uses the LLM
@@ -178,8 +178,10 @@ async def _call(args: argparse.Namespace, acs: Any, base_url: str, key: str) -> 
     number = args.from_number or (
         CALLER_NUMBER if not args.canned else f"+1415{random.randint(2000000, 9999999)}"
     )
+    typing_hint = "Type what you say and press Enter; '/dtmf 1' presses keys; '/hangup' or Ctrl-D hangs up.\n"
     if args.outbound:
-        acs.set_script(number, canned_caller_script()[1:])
+        if args.canned:
+            acs.set_script(number, canned_caller_script()[1:])
         body = {"phone_number": number, "languages": ["en-US"]}
         async with (
             aiohttp.ClientSession() as session,
@@ -189,24 +191,26 @@ async def _call(args: argparse.Namespace, acs: Any, base_url: str, key: str) -> 
             if response.status != 201:
                 print(f"POST /call failed ({response.status}): {created}", file=sys.stderr)
                 return 1
-        print(
-            f"POST /call -> 201, call {created['call_id']}; the bot is calling {CALLER_NUMBER}.", flush=True
-        )
+        print(f"POST /call -> 201, call {created['call_id']}; the bot is calling {number}.", flush=True)
         emulated = (await acs.wait_for_calls(1))[0]
+        if not args.canned:
+            # You are the person called: answer with your keyboard (the phone rings for a second).
+            from local.acs_emulator.caller import InteractiveCaller
+
+            emulated.caller = InteractiveCaller(
+                emulated.transcript, acs.engine.clock, lambda: acs.engine.remote_hangup(emulated)
+            )
+            print(f"Your phone ({number}) rings and you pick up. {typing_hint}", flush=True)
     elif args.canned:
         emulated = acs.start_incoming_call(number, canned_caller_script())
     else:
         emulated = acs.start_incoming_call(number, interactive=True)
-        print(
-            f"Calling the bot from {number}. Type what you say and press Enter; "
-            "'/dtmf 1' presses keys; '/hangup' or Ctrl-D hangs up.\n",
-            flush=True,
-        )
+        print(f"Calling the bot from {number}. {typing_hint}", flush=True)
     voice = Voice(args.mute)
     speaker = asyncio.create_task(voice.run())
     printer = asyncio.create_task(_print_transcript(emulated, voice))
     typing: asyncio.Task[None] | None = None
-    if not args.canned and not args.outbound:
+    if not args.canned:
         typing = asyncio.create_task(_type_as_caller(emulated))
     await emulated.ended.wait()
     with contextlib.suppress(TimeoutError):
@@ -292,7 +296,7 @@ async def _summary(base_url: str, key: str, number: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--canned", action="store_true", help="scripted caller and scripted LLM, offline")
-    parser.add_argument("--outbound", action="store_true", help="with --canned: the bot calls (POST /call)")
+    parser.add_argument("--outbound", action="store_true", help="the bot calls you (POST /call)")
     parser.add_argument(
         "--speed", type=float, default=0.3, help="--canned: time scale of speech (0 = instant)"
     )
@@ -300,8 +304,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="from_number", help="the caller's number (E.164)")
     parser.add_argument("--mute", action="store_true", help="do not speak the bot's lines with espeak-ng")
     args = parser.parse_args(argv)
-    if args.outbound and not args.canned:
-        parser.error("--outbound needs --canned (the emulator's called person follows a script)")
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:
