@@ -714,7 +714,15 @@ class CallFlow:
 
     # -- the turn --------------------------------------------------------------------------------
 
-    async def _on_speech(self, call: Call, event: CallEvent, text: str, received_at: float) -> None:
+    async def handle_sms_during_call(self, call: Call, text: str, source_id: str) -> None:
+        """An SMS from the caller during a live call: the bot takes it into the conversation and answers
+        on the phone, as if the caller had said it (the message is stored as an SMS)."""
+        event = CallEvent(id=source_id, type="SmsReceived", connection_id=call.connection_id or "")
+        await self._on_speech(call, event, text, time.perf_counter(), action=Action.SMS)
+
+    async def _on_speech(
+        self, call: Call, event: CallEvent, text: str, received_at: float, *, action: Action = Action.TALK
+    ) -> None:
         if call.status is CallStatus.ENDED or call.flags.get("ending"):
             return
         from core.engine.safety import clean_caller_text
@@ -731,10 +739,19 @@ class CallFlow:
         self._running[call_id] = turn_id
         older_stored = call.flags.get("open_turn")
         cancel: asyncio.Task[None] | None = None
-        if (older_local and older_local != turn_id) or (older_stored and older_stored != turn_id):
+        # An SMS arrives while the caller may be listening or being listened to: clear the media queue
+        # so the answer is heard and recognition starts afresh after it.
+        interrupting = action is Action.SMS
+        if (
+            interrupting
+            or (older_local and older_local != turn_id)
+            or (older_stored and older_stored != turn_id)
+        ):
             cancel = asyncio.create_task(self._cancel_media(connection_id))
 
-        human = Message(persona=Persona.HUMAN, content=caller_text, source_id=f"{turn_id}:caller")
+        human = Message(
+            persona=Persona.HUMAN, action=action, content=caller_text, source_id=f"{turn_id}:caller"
+        )
 
         def begin(c: Call) -> None:
             c.current_turn_id = turn_id

@@ -26,9 +26,12 @@ def build_flow(container: Container) -> CallFlow:
         if found is None:
             from core.engine import LlmClient, TurnEngine
 
-            llm = LlmClient.from_settings(settings.llm)  # raises LlmNotConfiguredError, naming the settings
-            container.extras["llm"] = llm
-            found = container.extras["engine"] = TurnEngine(settings, llm)
+            llm = container.extras.get("llm")
+            if llm is None:  # raises LlmNotConfiguredError, naming the settings
+                llm = container.extras["llm"] = LlmClient.from_settings(settings.llm)
+            from core.messaging.sms_sender import get_sms_sender
+
+            found = container.extras["engine"] = TurnEngine(settings, llm, sms=get_sms_sender(container))
         return found  # type: ignore[no-any-return]
 
     return CallFlow(

@@ -319,3 +319,20 @@ async def test_a_turn_superseded_on_another_worker_stays_silent(rig: Rig) -> Non
     assert not rig.tel.of("hangup")
     stored = await rig.call(call.call_id)
     assert not stored.flags.get("ending") and stored.current_turn_id == "rec-2"
+
+
+async def test_an_sms_during_the_call_is_answered_on_the_phone(rig: Rig) -> None:
+    from core.models import Action
+
+    call, _conn = await connected(rig)
+    rig.engine.answers.append(ScriptedAnswer(["I got your text.", "Your new address is noted."]))
+    cancels_before = len(rig.tel.of("cancel"))
+    await rig.flow.handle_sms_during_call(call, "My new address is 1 Main St", "sms-event-1")
+
+    # The bot stops listening, speaks its answer on the phone, then listens again.
+    assert len(rig.tel.of("cancel")) == cancels_before + 1
+    assert [p.text for p in rig.tel.of("play")][-1] == "I got your text."
+    assert rig.tel.of("listen")[-1].prompt == ["Your new address is noted."]
+    stored = await rig.call(call.call_id)
+    sms = [m for m in stored.messages if m.action is Action.SMS]
+    assert [m.content for m in sms] == ["My new address is 1 Main St"]
