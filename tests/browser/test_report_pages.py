@@ -30,7 +30,7 @@ ARGS = [
 @pytest.fixture
 async def browser() -> Any:
     if CHROMIUM is None or not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        pytest.fail("chromium is not installed: run ./dev install (it installs Debian's chromium)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
