@@ -106,7 +106,7 @@ async def run_calls(
 
 
 async def main_async(turns: int, ttft: float) -> str:
-    from core.container import reset_container
+    from core.bootstrap import reset_services
     from local.stack import LocalStack
     from tests.e2e.harness import process_stack
 
@@ -120,7 +120,7 @@ async def main_async(turns: int, ttft: float) -> str:
             await run_calls(stack, 1, 2)  # warm-up: clients, connections, containers
             [result] = await run_calls(stack, 1, turns)
     finally:
-        reset_container()
+        reset_services()
         await asyncio.to_thread(local.stop)
     lat, over = result.latencies, result.overheads
     for index, (a, o) in enumerate(zip(lat, over, strict=True), start=1):

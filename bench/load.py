@@ -32,7 +32,7 @@ from answer_latency import answer_rules, percentile, run_calls  # noqa: E402
 
 
 async def main_async(calls: int, turns: int, ttft: float, speed: float = 1.0, ramp_s: float = 5.0) -> str:
-    from core.container import reset_container
+    from core.bootstrap import reset_services
     from local.stack import LocalStack
     from tests.e2e.harness import process_stack
 
@@ -48,7 +48,7 @@ async def main_async(calls: int, turns: int, ttft: float, speed: float = 1.0, ra
             results = await run_calls(stack, calls, turns, wait_s=600, ramp_s=ramp_s)
             elapsed = time.perf_counter() - started
     finally:
-        reset_container()
+        reset_services()
         await asyncio.to_thread(local.stop)
     latencies = [v for r in results for v in r.latencies]
     overheads = [v for r in results for v in r.overheads]

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from core.engine import LlmClient, TurnEngine
+from core.adapters.openai_chat import OpenAIChatModel
+from core.engine import TurnEngine
 from core.models import Call, CallDirection, InitiateRequest, LanguageOption
 from core.settings import LlmEndpointSettings, LlmSettings, Settings
 from local.scripted_llm import ScriptedLlm, load_rules, load_rules_file
@@ -140,7 +141,7 @@ async def run_conversation(server: ScriptedLlm, budget: int) -> list[int]:
     server.set_rules([*load_rules(EXTRA_RULES), *load_rules_file(DEMO_RULES)])
     endpoint = LlmEndpointSettings(endpoint=server.base_url, model="scripted")
     settings = Settings(llm=LlmSettings(primary=endpoint, history_token_budget=budget, retry_backoff_s=0))
-    client = LlmClient.from_settings(settings.llm)
+    client = OpenAIChatModel(settings.llm)
     engine = TurnEngine(settings, client, sms=NoSms(), clock=lambda: NOW)
     call = make_call()
     per_turn: list[int] = []

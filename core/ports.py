@@ -1,14 +1,44 @@
-"""Interfaces the product depends on. Adapters in core.adapters implement them against Azure services;
-tests of the engine and call flow may implement them in memory."""
+"""Every interface the product depends on, and the errors each may raise.
+
+Adapters in ``core.adapters`` implement them against Azure services and translate SDK errors into the
+ones named here (from ``core.errors``); pure tests of the engine and the call flow implement them in
+memory. Nothing outside ``core.adapters`` sees an SDK type.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from core.models import Call
+from pydantic import BaseModel
+
+from core.models import Call, Choice, SpokenText
+
+__all__ = [
+    "CallPage",
+    "CallStore",
+    "CallbackVerifier",
+    "ChatEvent",
+    "ChatMessage",
+    "ChatModel",
+    "Choice",
+    "Completed",
+    "DocumentHit",
+    "DocumentSearch",
+    "EventInbox",
+    "Mutation",
+    "QueueSender",
+    "ReadinessReport",
+    "Restarted",
+    "SmsSender",
+    "SpokenText",
+    "Telephony",
+    "TextDelta",
+    "ToolCallRequest",
+    "Usage",
+]
 
 # A mutation is applied to the freshest stored call; on an ETag conflict it runs again on the re-read
 # call, so it must be a function of the state it is given. Returning False means "nothing to write".
@@ -23,13 +53,18 @@ class CallPage:
 
 
 class CallStore(Protocol):
+    """One document per call. Raises NotFoundError, ConcurrencyError, StoreUnavailable."""
+
     async def create(self, call: Call) -> Call: ...
 
-    async def get(self, call_id: str) -> Call | None: ...
+    async def get(self, call_id: str) -> Call | None:
+        """The stored call, carrying the ETag it was read with (``call.etag``)."""
+        ...
 
-    async def update(self, call_id: str, mutation: Mutation) -> Call:
-        """Apply the mutation conditionally on the ETag, re-reading and re-applying on conflict.
-        Raises core.errors.NotFoundError for an unknown call."""
+    async def update(self, call_id: str, mutation: Mutation, *, current: Call | None = None) -> Call:
+        """Apply the mutation and write conditionally on the ETag. With ``current`` (a call this store
+        returned, with its ETag) the first attempt applies to it without a read; on conflict the store
+        re-reads and re-applies. Raises NotFoundError for an unknown call."""
         ...
 
     async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None: ...
@@ -44,6 +79,8 @@ class CallStore(Protocol):
 
 
 class EventInbox(Protocol):
+    """At-least-once delivery made once: the first claimer of an event id wins."""
+
     async def claim(self, call_id: str, event_id: str) -> bool:
         """True for the one claimer that wins; False for a duplicate."""
         ...
@@ -69,32 +106,16 @@ class ReadinessReport:
 
 class SmsSender(Protocol):
     async def send(self, to: str, message: str) -> bool:
-        """Send one SMS from the product's number; True when the provider accepted it."""
+        """Send one SMS from the product's number; True when the provider accepted it. Never raises
+        for a provider failure: the caller decides (a tool tells the model, a job retries)."""
         ...
 
 
-@dataclass(frozen=True)
-class SpokenText:
-    """Text to say, with how to say it (the adapter turns it into SSML)."""
-
-    text: str
-    voice: str
-    language: str
-    style: str = "none"
-    rate: float = 1.0
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One answer of a closed question: recognized by voice (any phrase) or by keypad (tone)."""
-
-    label: str
-    phrases: list[str]
-    tone: str | None = None
-
-
 class Telephony(Protocol):
-    """Call control (ACS Call Automation). Connection ids are ACS call connection ids."""
+    """Call control (ACS Call Automation). Connection ids are ACS call connection ids.
+
+    Raises CallGone when the call no longer exists (the caller hung up), TelephonyRefused when ACS
+    refuses the action, TelephonyError when ACS cannot be reached."""
 
     async def answer(self, incoming_call_context: str, callback_url: str) -> str:
         """Answer an incoming call; returns the call connection id."""
@@ -129,3 +150,92 @@ class Telephony(Protocol):
     async def hang_up(self, connection_id: str) -> None: ...
 
     async def start_recording(self, connection_id: str) -> None: ...
+
+
+class CallbackVerifier(Protocol):
+    async def verify(self, authorization: str | None) -> dict[str, Any]:
+        """The claims of the callback's bearer token, or UnauthorizedError."""
+        ...
+
+
+# -- chat model ------------------------------------------------------------------------------------
+
+ChatMessage = dict[str, Any]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass
+class ToolCallRequest:
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class Restarted:
+    """The previous attempt broke; text not yet released by the consumer must be dropped."""
+
+    reason: str
+
+
+@dataclass
+class Completed:
+    finish_reason: str
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
+    usage: Usage | None = None
+    model: str = ""
+    text: str = ""
+
+
+ChatEvent = TextDelta | Restarted | Completed
+
+
+class ChatModel(Protocol):
+    """A chat model with a fallback. Raises ModelUnavailable when every model failed, and
+    ContentFilteredError when the provider's content filter refused the input (never re-sent)."""
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: list[dict[str, Any]] | None = None,
+        *,
+        already_said: Callable[[], str] | None = None,
+    ) -> AsyncIterator[ChatEvent]: ...
+
+    async def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> tuple[str, Usage | None]: ...
+
+    async def complete_json(
+        self, messages: Sequence[ChatMessage], schema: type[ModelT], *, attempts: int = 3
+    ) -> ModelT:
+        """A JSON answer validated against ``schema``; asked again when invalid."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# -- document search -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentHit:
+    title: str
+    content: str
+    source: str = ""
+    score: float = 0.0
+
+
+class DocumentSearch(Protocol):
+    """Raises DocumentSearchNotConfiguredError when the deployment has no document index."""
+
+    async def search(self, query: str, top: int) -> list[DocumentHit]: ...

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
-from core.container import Container
 from core.ports import ReadinessReport
 
 CHECK_TIMEOUT_S = 3.0
@@ -16,21 +15,12 @@ async def _check(probe: Callable[[], Awaitable[None]]) -> str:
         await asyncio.wait_for(probe(), CHECK_TIMEOUT_S)
     except TimeoutError:
         return f"timed out after {CHECK_TIMEOUT_S:.0f}s"
-    except Exception as exc:  # any failure of a dependency makes us not ready
+    except Exception as exc:  # any failure of a dependency, of whatever kind, makes us not ready
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     return "ok"
 
 
-async def check_readiness(container: Container) -> ReadinessReport:
-    probes: dict[str, Callable[[], Awaitable[None]]] = {
-        "cosmos": container.calls.ready,
-        "inbox_table": container.inbox.ready,
-        "queue": container.queues.ready,
-    }
-    for name, extra in container.extras.items():
-        ready = getattr(extra, "ready", None)
-        if ready is not None:
-            probes[name] = ready
+async def check_readiness(probes: Mapping[str, Callable[[], Awaitable[None]]]) -> ReadinessReport:
     results = await asyncio.gather(*(_check(probe) for probe in probes.values()))
     checks = dict(zip(probes, results, strict=True))
     return ReadinessReport(ok=all(r == "ok" for r in results), checks=checks)

@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.functions as func
 
-from core.errors import ConcurrencyError, InvalidInputError, NotFoundError, UnauthorizedError
+from core.errors import ProductError
 
 
 def json_response(
@@ -31,15 +31,9 @@ def error_response(status_code: int, message: str, problems: list[str] | None = 
 
 
 async def map_errors(action: Callable[[], Awaitable[func.HttpResponse]]) -> func.HttpResponse:
-    """Run the action; turn domain errors into 4xx with their message. Anything else propagates
-    (the host answers 500 without details)."""
+    """Run the action; a product error becomes its status with its message (and problems). Anything
+    else propagates (the host answers 500 without details)."""
     try:
         return await action()
-    except InvalidInputError as exc:
-        return error_response(400, str(exc), exc.problems)
-    except NotFoundError as exc:
-        return error_response(404, str(exc))
-    except UnauthorizedError as exc:
-        return error_response(401, str(exc))
-    except ConcurrencyError as exc:
-        return error_response(409, str(exc))
+    except ProductError as exc:
+        return error_response(exc.status, str(exc), exc.problems or None)

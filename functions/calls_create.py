@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions._http import error_response, json_response, map_errors
+from functions._http import json_response, map_errors
 
 bp = func.Blueprint()
 
 
 @bp.route(route="call", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 async def call_create(req: func.HttpRequest) -> func.HttpResponse:
-    from core.callflow.flow import TelephonyError
-    from core.callflow.wiring import get_flow
+    from core.bootstrap import get_services
     from core.calls_query import public_view
 
     async def action() -> func.HttpResponse:
-        try:
-            call = await get_flow().create_call(req.get_body())
-        except TelephonyError as exc:
-            return error_response(502, str(exc))
+        call = await get_services().flow.create_call(req.get_body())
         return json_response(public_view(call), 201, headers={"Location": f"/call/{call.call_id}"})
 
     return await map_errors(action)

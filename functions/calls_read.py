@@ -11,11 +11,11 @@ bp = func.Blueprint()
 
 @bp.route(route="call/{call_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def call_get(req: func.HttpRequest) -> func.HttpResponse:
+    from core.bootstrap import get_services
     from core.calls_query import get_call, public_view
-    from core.container import get_container
 
     async def action() -> func.HttpResponse:
-        call = await get_call(get_container().calls, req.route_params.get("call_id", ""))
+        call = await get_call(get_services().calls, req.route_params.get("call_id", ""))
         return json_response(public_view(call))
 
     return await map_errors(action)
@@ -23,11 +23,11 @@ async def call_get(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="call", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def call_list(req: func.HttpRequest) -> func.HttpResponse:
+    from core.bootstrap import get_services
     from core.calls_query import list_calls, parse_limit
-    from core.container import get_container
 
     async def action() -> func.HttpResponse:
-        container = get_container()
+        container = get_services()
         page = await list_calls(
             container.calls,
             phone_number=req.params.get("phone_number"),

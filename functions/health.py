@@ -16,10 +16,9 @@ async def health_liveness(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="health/readiness", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health_readiness(req: func.HttpRequest) -> func.HttpResponse:
-    from core.container import get_container
-    from core.readiness import check_readiness
+    from core.bootstrap import get_services
 
-    report = await check_readiness(get_container())
+    report = await get_services().readiness()
     return json_response(
         {"status": "ok" if report.ok else "fail", "checks": report.checks}, 200 if report.ok else 503
     )

@@ -22,14 +22,14 @@ def _event_fields(event: func.EventGridEvent | func.CloudEvent) -> tuple[str, st
 
 @bp.event_grid_trigger(arg_name="event")
 async def sms_received(event: func.EventGridEvent) -> None:
-    from core.container import get_container
+    from core.bootstrap import get_services
     from core.errors import InvalidInputError
     from core.messaging.sms_inbound import handle_sms_received
     from core.observability import logger
 
     event_id, event_type, data = _event_fields(event)
     try:
-        result = await handle_sms_received(get_container(), event_id, event_type, data)
+        result = await handle_sms_received(get_services(), event_id, event_type, data)
     except InvalidInputError as exc:
         logger().warning("SMS event %s dropped: %s", event_id, exc)
         return

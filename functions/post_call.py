@@ -30,7 +30,7 @@ def _max_dequeue_count() -> int:
     arg_name="msg", queue_name=get_settings().storage.post_call_queue, connection="AzureWebJobsStorage"
 )
 async def post_call(msg: func.QueueMessage) -> None:
-    from core.container import get_container
+    from core.bootstrap import get_services
     from core.errors import InvalidInputError
     from core.insights.service import parse_job, run_post_call
     from core.observability import logger
@@ -46,4 +46,4 @@ async def post_call(msg: func.QueueMessage) -> None:
         # Never valid, whatever the retry: fail so that it ends in the poison queue for inspection.
         logger().error("post-call message %s rejected: %s", msg.id, exc)
         raise
-    await run_post_call(get_container(), job)
+    await run_post_call(get_services(), job)

@@ -32,14 +32,14 @@ async def _map_errors(action: Callable[[], Awaitable[str]], code: str | None) ->
 
 @bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def report_list(req: func.HttpRequest) -> func.HttpResponse:
+    from core.bootstrap import get_services
     from core.calls_query import parse_limit
-    from core.container import get_container
     from core.reports.views import report_list_page
 
     code = req.params.get("code")
 
     async def action() -> str:
-        container = get_container()
+        container = get_services()
         return await report_list_page(
             container.calls,
             phone_number=req.params.get("phone_number"),
@@ -53,12 +53,12 @@ async def report_list(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="report/{call_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def report_call(req: func.HttpRequest) -> func.HttpResponse:
-    from core.container import get_container
+    from core.bootstrap import get_services
     from core.reports.views import report_call_page
 
     code = req.params.get("code")
 
     async def action() -> str:
-        return await report_call_page(get_container().calls, req.route_params.get("call_id", ""), code=code)
+        return await report_call_page(get_services().calls, req.route_params.get("call_id", ""), code=code)
 
     return await _map_errors(action, code)

@@ -16,20 +16,20 @@ async def incoming_call(event: func.EventGridEvent) -> None:
     """IncomingCall (Event Grid): answer with a callback URL carrying the call id and its secret."""
     if event.event_type != "Microsoft.Communication.IncomingCall":
         return
-    from core.callflow.wiring import get_flow
+    from core.bootstrap import get_services
 
     data = event.get_json()
-    await get_flow().handle_incoming_call(event.id, data if isinstance(data, dict) else {})
+    await get_services().flow.handle_incoming_call(event.id, data if isinstance(data, dict) else {})
 
 
 # Anonymous at the host level: the per-call secret in the path and ACS's JWT authenticate the request.
 @bp.route(route="callbacks/{call_id}/{secret}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 async def acs_callback(req: func.HttpRequest) -> func.HttpResponse:
     received_at = time.perf_counter()
-    from core.callflow.wiring import get_flow
+    from core.bootstrap import get_services
 
     async def action() -> func.HttpResponse:
-        handled = await get_flow().handle_callback(
+        handled = await get_services().flow.handle_callback(
             req.route_params.get("call_id", ""),
             req.route_params.get("secret", ""),
             req.headers.get("Authorization"),

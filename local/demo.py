@@ -88,11 +88,12 @@ def llm_problem() -> str | None:
     settings = load_settings()
     if settings.llm.configured:
         return None
-    from core.engine import LlmClient, LlmNotConfiguredError
+    from core.adapters.openai_chat import OpenAIChatModel
+    from core.errors import ModelNotConfiguredError
 
     try:
-        LlmClient.from_settings(settings.llm)
-    except LlmNotConfiguredError as exc:
+        OpenAIChatModel(settings.llm)
+    except ModelNotConfiguredError as exc:
         return str(exc)
     return None
 
@@ -114,7 +115,7 @@ async def run(args: argparse.Namespace) -> int:
         # A person needs time to type: wait longer for them before the "are you still there?" prompt.
         os.environ.setdefault("ACS__INITIAL_SILENCE_TIMEOUT_S", "45")
 
-    from core.container import get_container, reset_container
+    from core.bootstrap import get_services, reset_services
     from local.acs_emulator import AcsEmulator, EmulatorConfig
     from local.functions_host import FunctionsHost
     from local.scripted_llm import ScriptedLlm, load_rules_file
@@ -137,10 +138,10 @@ async def run(args: argparse.Namespace) -> int:
             )
         await acs.start(port=8090 if _port_free(8090) else 0)
         os.environ.update({"ACS__ENDPOINT": acs.base_url, "ACS__JWKS_URL": acs.jwks_url})
-        reset_container()
+        reset_services()
         import function_app
 
-        settings = get_container().settings
+        settings = get_services().settings
         host = FunctionsHost(
             function_app.app,
             host_json_path=ROOT / "host.json",
@@ -149,8 +150,8 @@ async def run(args: argparse.Namespace) -> int:
         )
         await host.start("127.0.0.1", args.port if _port_free(args.port) else 0)
         os.environ["ACS__CALLBACK_BASE_URL"] = host.base_url
-        reset_container()
-        settings = get_container().settings
+        reset_services()
+        settings = get_services().settings
         acs.config.eventgrid_endpoint = (
             f"{host.base_url}/runtime/webhooks/EventGrid?functionName=incoming_call"
             f"&code={settings.http.function_key}"
@@ -168,7 +169,7 @@ async def run(args: argparse.Namespace) -> int:
         if llm is not None:
             await llm.stop()
         with contextlib.suppress(Exception):
-            await get_container().close()
+            await get_services().close()
         await asyncio.to_thread(stack.stop)
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from core.container import Container, reset_container
+from core.bootstrap import Services, reset_services
 from core.models import Call, CallDirection, InitiateRequest, LanguageOption
 from core.settings import Settings
 from local.stack import LocalStack
@@ -30,13 +30,13 @@ def local_stack() -> Iterator[None]:
 
 @pytest.fixture
 def settings(local_stack: None) -> Settings:
-    reset_container()
+    reset_services()
     return Settings()
 
 
 @pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = Container.build(settings)
+async def container(settings: Settings) -> AsyncIterator[Services]:
+    built = Services(settings)
     yield built
     await built.close()
 

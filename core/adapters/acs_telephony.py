@@ -7,11 +7,13 @@ https); it is created on first use and reused by the worker.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from core.callflow.ssml import to_ssml
-from core.ports import Choice, SpokenText
+from core.adapters.ssml import to_ssml
+from core.errors import CallGone, TelephonyError, TelephonyRefused
+from core.models import Choice, SpokenText
 
 if TYPE_CHECKING:
     from azure.communication.callautomation.aio import CallAutomationClient, CallConnectionClient
@@ -22,6 +24,23 @@ _TONES = {
     "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",
     "7": "seven", "8": "eight", "9": "nine", "*": "asterisk", "#": "pound",
 }  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def _translated(action: str) -> AsyncIterator[None]:
+    """SDK errors as the port's: 404/410 mean the call is gone, other statuses a refusal."""
+    from azure.core.exceptions import AzureError, HttpResponseError
+
+    try:
+        yield
+    except HttpResponseError as exc:
+        status = exc.status_code or 0
+        detail = f"{action}: HTTP {status} {(exc.reason or '')[:100]}".strip()
+        if status in (404, 410):
+            raise CallGone(detail) from exc
+        raise TelephonyRefused(detail) from exc
+    except (AzureError, OSError, TimeoutError) as exc:
+        raise TelephonyError(f"{action}: {type(exc).__name__}") from exc
 
 
 class AcsTelephony:
@@ -64,25 +83,28 @@ class AcsTelephony:
 
     async def answer(self, incoming_call_context: str, callback_url: str) -> str:
         client = await self._get_client()
-        properties = await client.answer_call(incoming_call_context, callback_url)
+        async with _translated("answer"):
+            properties = await client.answer_call(incoming_call_context, callback_url)
         return str(properties.call_connection_id)
 
     async def call(self, phone_number: str, callback_url: str) -> str:
         from azure.communication.callautomation import PhoneNumberIdentifier
 
         client = await self._get_client()
-        properties = await client.create_call(
-            PhoneNumberIdentifier(phone_number),
-            callback_url,
-            source_caller_id_number=PhoneNumberIdentifier(self._settings.phone_number),
-        )
+        async with _translated("create call"):
+            properties = await client.create_call(
+                PhoneNumberIdentifier(phone_number),
+                callback_url,
+                source_caller_id_number=PhoneNumberIdentifier(self._settings.phone_number),
+            )
         return str(properties.call_connection_id)
 
     async def play(self, connection_id: str, speech: SpokenText, *, context: str) -> None:
         from azure.communication.callautomation import SsmlSource
 
         connection = await self._connection(connection_id)
-        await connection.play_media(SsmlSource(ssml_text=to_ssml(speech)), operation_context=context)
+        async with _translated("play"):
+            await connection.play_media(SsmlSource(ssml_text=to_ssml(speech)), operation_context=context)
 
     async def listen(
         self,
@@ -121,27 +143,34 @@ class AcsTelephony:
         else:
             kwargs["end_silence_timeout"] = max(1, round(end_silence_s))
             input_type = RecognizeInputType.SPEECH
-        await connection.start_recognizing_media(input_type, PhoneNumberIdentifier(phone_number), **kwargs)
+        async with _translated("recognize"):
+            await connection.start_recognizing_media(
+                input_type, PhoneNumberIdentifier(phone_number), **kwargs
+            )
 
     async def cancel_media(self, connection_id: str) -> None:
         connection = await self._connection(connection_id)
-        await connection.cancel_all_media_operations()
+        async with _translated("cancel media"):
+            await connection.cancel_all_media_operations()
 
     async def transfer(self, connection_id: str, phone_number: str, *, context: str) -> None:
         from azure.communication.callautomation import PhoneNumberIdentifier
 
         connection = await self._connection(connection_id)
-        await connection.transfer_call_to_participant(
-            PhoneNumberIdentifier(phone_number), operation_context=context
-        )
+        async with _translated("transfer"):
+            await connection.transfer_call_to_participant(
+                PhoneNumberIdentifier(phone_number), operation_context=context
+            )
 
     async def hang_up(self, connection_id: str) -> None:
         connection = await self._connection(connection_id)
         try:
-            await connection.hang_up(is_for_everyone=True)
+            async with _translated("hang up"):
+                await connection.hang_up(is_for_everyone=True)
         finally:
             self._connections.pop(connection_id, None)
 
     async def start_recording(self, connection_id: str) -> None:
         client = await self._get_client()
-        await client.start_recording(call_connection_id=connection_id)
+        async with _translated("start recording"):
+            await client.start_recording(call_connection_id=connection_id)

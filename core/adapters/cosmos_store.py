@@ -40,7 +40,8 @@ def _to_document(call: Call) -> dict[str, Any]:
 
 
 def _from_document(document: dict[str, Any]) -> Call:
-    return Call.model_validate({k: v for k, v in document.items() if not k.startswith("_") and k != "id"})
+    call = Call.model_validate({k: v for k, v in document.items() if not k.startswith("_") and k != "id"})
+    return call.with_etag(document.get("_etag"))
 
 
 def _encode_cursor(call: Call) -> str:
@@ -107,8 +108,8 @@ class CosmosCallStore:
 
     async def create(self, call: Call) -> Call:
         container = await self._get_container()
-        await container.create_item(_to_document(call))
-        return call
+        written = await container.create_item(_to_document(call))
+        return call.with_etag(written.get("_etag") if isinstance(written, dict) else None)
 
     async def _read(self, call_id: str) -> tuple[Call, str] | None:
         from azure.cosmos.exceptions import CosmosResourceNotFoundError
@@ -118,33 +119,37 @@ class CosmosCallStore:
             document = await container.read_item(item=call_id, partition_key=call_id)
         except CosmosResourceNotFoundError:
             return None
-        return _from_document(document), document["_etag"]
+        return _from_document(document), str(document["_etag"])
 
     async def get(self, call_id: str) -> Call | None:
         found = await self._read(call_id)
         return found[0] if found else None
 
-    async def update(self, call_id: str, mutation: Mutation) -> Call:
+    async def update(self, call_id: str, mutation: Mutation, *, current: Call | None = None) -> Call:
         from azure.core import MatchConditions
         from azure.cosmos.exceptions import CosmosAccessConditionFailedError
 
         container = await self._get_container()
         for attempt in range(MAX_WRITE_ATTEMPTS):
-            found = await self._read(call_id)
-            if found is None:
-                raise NotFoundError(f"call {call_id} does not exist")
-            call, etag = found
+            if attempt == 0 and current is not None and current.etag and current.call_id == call_id:
+                # The unit of work read this call already: apply to (a copy of) it, no second read.
+                call, etag = current.model_copy(deep=True), current.etag
+            else:
+                found = await self._read(call_id)
+                if found is None:
+                    raise NotFoundError(f"call {call_id} does not exist")
+                call, etag = found
             if mutation(call) is False:
                 return call
             call.updated_at = utcnow()
             try:
-                await container.replace_item(
+                written = await container.replace_item(
                     item=call_id,
                     body=_to_document(call),
                     etag=etag,
                     match_condition=MatchConditions.IfNotModified,
                 )
-                return call
+                return call.with_etag(written.get("_etag") if isinstance(written, dict) else None)
             except CosmosAccessConditionFailedError:
                 # Someone else wrote first: back off a little (jittered) and re-apply on fresh state.
                 await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))

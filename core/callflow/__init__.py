@@ -1,26 +1,67 @@
 """The call flow: ACS events in, telephony actions and call-document changes out.
 
-Usage::
+Usage (one per worker, built by core.bootstrap)::
 
-    flow = get_flow()                                  # per worker (core.callflow.wiring)
+    flow = get_services().flow
     await flow.handle_callback(call_id, secret, authorization, body, received_at=...)
     await flow.handle_incoming_call(event_id, data)    # Event Grid IncomingCall
     call = await flow.create_call(body)                 # POST /call
+
+The modules, by event family: ``ingress`` (token, secret, inbox, handler table), ``lifecycle``
+(placed, answered, connected, disconnected), ``dialog`` (language menu, silence, goodbye), ``turns``
+(one conversational turn), ``endings`` (hang-up and transfer after their announcement).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from typing import Any
 
-if TYPE_CHECKING:
-    from core.container import Container
-    from core.models import Call
+from core.callflow.context import FlowContext, FlowServices
+from core.models import Action, Call
+
+__all__ = ["CallFlow"]
 
 
-async def handle_sms_during_call(container: Container, call: Call, text: str, *, source_id: str) -> None:
-    """Entry point for inbound SMS during a live call (used by core.messaging.sms_inbound)."""
-    from core.callflow.wiring import build_flow, get_flow
-    from core.container import get_container
+class CallFlow:
+    """The facade the entry points use; holds the worker's memory of running turns and secrets."""
 
-    flow = get_flow() if container is get_container() else build_flow(container)
-    await flow.handle_sms_during_call(call, text, source_id)
+    def __init__(self, services: FlowServices) -> None:
+        self.services = services
+        self.ctx = FlowContext(services)
+
+    async def create_call(self, body: bytes) -> Call:
+        """POST /call: validate, store and place an outbound call (InvalidInputError, TelephonyRefused)."""
+        from core.callflow import lifecycle
+        from core.callflow.outbound import parse_initiate
+
+        initiate = parse_initiate(body, self.ctx.settings.conversation)
+        return await lifecycle.place_call(self.ctx, initiate)
+
+    async def handle_incoming_call(self, event_id: str, data: dict[str, Any]) -> str | None:
+        from core.callflow import lifecycle
+
+        return await lifecycle.answer_incoming(self.ctx, event_id, data)
+
+    async def handle_callback(
+        self,
+        raw_call_id: str,
+        secret: str,
+        authorization: str | None,
+        body: bytes,
+        *,
+        received_at: float | None = None,
+    ) -> int:
+        from core.callflow import ingress
+
+        started = received_at if received_at is not None else time.perf_counter()
+        return await ingress.handle_callback(self.ctx, raw_call_id, secret, authorization, body, started)
+
+    async def handle_sms_during_call(self, call: Call, text: str, source_id: str) -> None:
+        """An SMS from the caller during a live call: the bot takes it into the conversation and answers
+        on the phone, as if the caller had said it (the message is stored as an SMS)."""
+        from core.callflow import turns
+        from core.callflow.events import CallEvent
+
+        event = CallEvent(id=source_id, type="SmsReceived", connection_id=call.connection_id or "")
+        await turns.on_speech(self.ctx, call, event, text, time.perf_counter(), action=Action.SMS)

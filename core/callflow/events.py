@@ -1,17 +1,16 @@
-"""ACS callback events (CloudEvents) parsed into one small typed shape. Pure."""
+"""ACS callback events (CloudEvents), parsed into one typed class per event kind. Pure."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from core.errors import InvalidInputError
+from core.models import OperationContext, Purpose
 
 PREFIX = "Microsoft.Communication."
 MAX_BODY_BYTES = 256 * 1024
-# ACS result sub-codes for "the caller said nothing" (initial silence) and "no choice matched".
-SILENCE_SUBCODES = {8510, 8532}
 
 
 @dataclass(frozen=True)
@@ -21,13 +20,18 @@ class CallEvent:
     connection_id: str
     data: dict[str, Any] = field(default_factory=dict)
 
+    # Whether the event is claimed in the inbox before it is handled (False: idempotent by itself).
+    claimed: ClassVar[bool] = True
+    # Events the flow has nothing to do for, once the request is authenticated.
+    ignored: ClassVar[bool] = False
+
     @property
-    def context(self) -> str:
+    def raw_context(self) -> str:
         return str(self.data.get("operationContext") or "")
 
     @property
-    def server_call_id(self) -> str:
-        return str(self.data.get("serverCallId") or "")
+    def context(self) -> OperationContext | None:
+        return OperationContext.parse(self.raw_context)
 
     @property
     def sub_code(self) -> int:
@@ -37,9 +41,39 @@ class CallEvent:
         except (TypeError, ValueError):
             return 0
 
+
+class CallConnected(CallEvent):
     @property
-    def recognition_type(self) -> str:
-        return str(self.data.get("recognitionType") or "")
+    def server_call_id(self) -> str:
+        return str(self.data.get("serverCallId") or "")
+
+
+class CallDisconnected(CallEvent):
+    pass
+
+
+class ConnectionFailed(CallEvent):
+    """The call never connected (CreateCallFailed, AnswerFailed, ConnectFailed)."""
+
+
+class CreateCallFailed(ConnectionFailed):
+    pass
+
+
+class AnswerFailed(ConnectionFailed):
+    pass
+
+
+class ConnectFailed(ConnectionFailed):
+    pass
+
+
+class RecognizeCompleted(CallEvent):
+    @property
+    def is_choice(self) -> bool:
+        context = self.context
+        chose = context is not None and context.purpose is Purpose.CHOICE
+        return str(self.data.get("recognitionType") or "") == "choices" or chose
 
     @property
     def speech(self) -> str:
@@ -51,10 +85,73 @@ class CallEvent:
         result = self.data.get("choiceResult") or {}
         return str(result.get("label") or "")
 
+
+class RecognizeFailed(CallEvent):
     @property
-    def tones(self) -> list[str]:
-        result = self.data.get("dtmfResult") or {}
-        return [str(t) for t in result.get("tones") or []]
+    def is_choice(self) -> bool:
+        context = self.context
+        return context is not None and context.purpose is Purpose.CHOICE
+
+
+class PlayEnded(CallEvent):
+    """PlayCompleted, PlayFailed or PlayCanceled: each only records that the play is over."""
+
+    claimed = False
+
+
+class PlayCompleted(PlayEnded):
+    pass
+
+
+class PlayFailed(PlayEnded):
+    pass
+
+
+class PlayCanceled(PlayEnded):
+    pass
+
+
+class CallTransferAccepted(CallEvent):
+    pass
+
+
+class CallTransferFailed(CallEvent):
+    pass
+
+
+class RecordingStateChanged(CallEvent):
+    claimed = False
+
+    @property
+    def state(self) -> str:
+        return str(self.data.get("state") or "")
+
+
+class Unhandled(CallEvent):
+    """PlayStarted, RecognizeCanceled, ParticipantsUpdated, ... and kinds this product does not know."""
+
+    claimed = False
+    ignored = True
+
+
+KINDS: dict[str, type[CallEvent]] = {
+    kind.__name__: kind
+    for kind in (
+        CallConnected,
+        CallDisconnected,
+        CreateCallFailed,
+        AnswerFailed,
+        ConnectFailed,
+        RecognizeCompleted,
+        RecognizeFailed,
+        PlayCompleted,
+        PlayFailed,
+        PlayCanceled,
+        CallTransferAccepted,
+        CallTransferFailed,
+        RecordingStateChanged,
+    )
+}
 
 
 def parse_callback_body(body: bytes) -> list[CallEvent]:
@@ -73,8 +170,9 @@ def parse_callback_body(body: bytes) -> list[CallEvent]:
         raw_data = item.get("data")
         data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         event_type = str(item["type"]).removeprefix(PREFIX)
+        kind = KINDS.get(event_type, Unhandled)
         events.append(
-            CallEvent(
+            kind(
                 id=str(item["id"]),
                 type=event_type,
                 connection_id=str(data.get("callConnectionId") or ""),

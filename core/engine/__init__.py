@@ -2,8 +2,8 @@
 
 Light on import: submodules load on first attribute access (the openai SDK only on the first request).
 
-    engine = TurnEngine(settings, LlmClient.from_settings(settings.llm), sms=..., search=...)
-    turn = engine.run(call, "I had an accident", turn_id=event_id, should_stop=superseded)
+    engine = TurnEngine(settings, chat_model, sms=..., search=...)   # chat_model: core.ports.ChatModel
+    turn = engine.run(call, None, turn_id=event_id, stop=handle.stop, extra_messages=[caller])
     async for speech in turn:        # Speech(text, style): play each as it comes
         ...
     await store.update(call.call_id, turn.outcome.mutation)
@@ -16,10 +16,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.engine.llm import LlmClient, LlmError, LlmNotConfiguredError
     from core.engine.outcome import ChangeLanguage, EndCall, Speech, TransferToAgent, TurnAction, TurnOutcome
     from core.engine.phrases import phrase
-    from core.engine.safety import ContentFilteredError
     from core.engine.search import DocumentHit, DocumentSearch, NoDocumentSearch
     from core.engine.turn import Turn, TurnEngine
 
@@ -30,11 +28,7 @@ _EXPORTS = {
     "TransferToAgent": "core.engine.outcome",
     "TurnAction": "core.engine.outcome",
     "TurnOutcome": "core.engine.outcome",
-    "LlmClient": "core.engine.llm",
-    "LlmError": "core.engine.llm",
-    "LlmNotConfiguredError": "core.engine.llm",
     "phrase": "core.engine.phrases",
-    "ContentFilteredError": "core.engine.safety",
     "DocumentHit": "core.engine.search",
     "DocumentSearch": "core.engine.search",
     "NoDocumentSearch": "core.engine.search",
@@ -44,13 +38,9 @@ _EXPORTS = {
 
 __all__ = [
     "ChangeLanguage",
-    "ContentFilteredError",
     "DocumentHit",
     "DocumentSearch",
     "EndCall",
-    "LlmClient",
-    "LlmError",
-    "LlmNotConfiguredError",
     "NoDocumentSearch",
     "Speech",
     "TransferToAgent",

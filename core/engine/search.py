@@ -1,26 +1,15 @@
-"""Document search (RAG) interface. The AI Search adapter implements DocumentSearch; until it exists the
-default reports that no documents are configured, and the tool says so to the model."""
+"""The default document search of a deployment without a document index: it says so, and the tool
+tells the model. The port (DocumentSearch, DocumentHit) lives in core.ports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from core.ports import DocumentHit, DocumentSearch
 
-
-@dataclass(frozen=True)
-class DocumentHit:
-    title: str
-    content: str
-    source: str = ""
-    score: float = 0.0
+__all__ = ["DocumentHit", "DocumentSearch", "DocumentSearchNotConfiguredError", "NoDocumentSearch"]
 
 
 class DocumentSearchNotConfiguredError(RuntimeError):
     """No document index is configured for this deployment."""
-
-
-class DocumentSearch(Protocol):
-    async def search(self, query: str, top: int) -> list[DocumentHit]: ...
 
 
 class NoDocumentSearch:

@@ -3,26 +3,27 @@ model streams them, tools run, and the change to the call back as a re-appliable
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
-from core.engine.llm import Completed, LlmClient, LlmError, Restarted, TextDelta
 from core.engine.outcome import Speech, TransferToAgent, TurnOutcome
 from core.engine.phrases import parse_overrides, render_phrase
 from core.engine.prompts import history_messages, system_prompt
-from core.engine.safety import ContentFilteredError, clean_caller_text
+from core.engine.safety import clean_caller_text
 from core.engine.search import DocumentSearch, NoDocumentSearch
 from core.engine.sentences import SentenceSplitter, normalize_sentence
 from core.engine.tokens import estimate_prompt_tokens, estimate_tokens, trim_history
 from core.engine.tools import Operation, ToolArgumentError, Toolbox, parse_arguments
+from core.errors import ContentFilteredError, ModelUnavailable
 from core.models import Action, Call, Message, Persona, Style, ToolCall, utcnow
-from core.ports import SmsSender
+from core.ports import ChatModel, Completed, Restarted, SmsSender, TextDelta
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class TurnEngine:
     def __init__(
         self,
         settings: Settings,
-        llm: LlmClient,
+        llm: ChatModel,
         *,
         sms: SmsSender | None = None,
         search: DocumentSearch | None = None,
@@ -53,13 +54,14 @@ class TurnEngine:
         caller_text: str | None,
         *,
         turn_id: str,
-        should_stop: Callable[[], Awaitable[bool]] | None = None,
+        stop: asyncio.Event | None = None,
         extra_messages: list[Message] | None = None,
     ) -> Turn:
         """Start a turn. `caller_text=None` continues after an event; messages the event produced can
         be passed as `extra_messages` (appended before the model runs, and by the mutation) or be
-        already in `call.messages`."""
-        return Turn(self, call, caller_text, turn_id, should_stop, list(extra_messages or []))
+        already in `call.messages`. Once `stop` is set (the caller spoke again) the turn releases no
+        further sentence."""
+        return Turn(self, call, caller_text, turn_id, stop, list(extra_messages or []))
 
     def prompt(self, call: Call) -> list[dict[str, Any]]:
         """The chat messages sent for this call state: system prompt and trimmed history."""
@@ -80,14 +82,14 @@ class Turn:
         call: Call,
         caller_text: str | None,
         turn_id: str,
-        should_stop: Callable[[], Awaitable[bool]] | None,
+        stop: asyncio.Event | None,
         extra_messages: list[Message],
     ) -> None:
         self._engine = engine
         self._call = call
         self._caller_text = clean_caller_text(caller_text) if caller_text else None
         self._turn_id = turn_id
-        self._should_stop = should_stop
+        self._stop = stop
         self._extra = extra_messages
         self._outcome: TurnOutcome | None = None
         self._started = False
@@ -163,7 +165,7 @@ class Turn:
                         for chunk in chunks:
                             if normalize_sentence(chunk.text) in spoken_keys:
                                 continue  # already heard before the stream broke
-                            if outcome.spoken and self._should_stop is not None and await self._should_stop():
+                            if outcome.spoken and self._stop is not None and self._stop.is_set():
                                 outcome.superseded = True
                                 break
                             if outcome.llm_first_sentence_ms is None:
@@ -233,7 +235,7 @@ class Turn:
             text = engine.phrase("refusal", working, working.language, f"{working.call_id}:{turn_id}")
             new_messages.append(Message(persona=Persona.ASSISTANT, content=text, source_id=turn_id))
             yield speech(text, Style.NONE)
-        except LlmError as exc:
+        except ModelUnavailable as exc:
             log.error("every model failed for turn %s: %s", turn_id, exc)
             outcome.error = str(exc)
             text = engine.phrase("error", working, working.language, f"{working.call_id}:{turn_id}")

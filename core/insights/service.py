@@ -30,13 +30,11 @@ from core.observability import logger
 from core.ports import SmsSender
 
 if TYPE_CHECKING:
-    from core.container import Container
+    from core.bootstrap import Services
 
-LEASE_FLAG = "post_call_lease"
 LEASE_SECONDS = 300
 DEFAULT_MAX_DEQUEUE_COUNT = 5
 ERROR_MAX_CHARS = 500
-_LLM_EXTRA_KEY = "llm"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -90,17 +88,6 @@ def max_dequeue_count(host_json: Path) -> int:
         return DEFAULT_MAX_DEQUEUE_COUNT
 
 
-def get_llm(container: Container) -> JsonCompleter:
-    """The worker's LLM client (created once, on first use)."""
-    client = container.extras.get(_LLM_EXTRA_KEY)
-    if client is None:
-        from core.engine.llm import LlmClient
-
-        client = LlmClient.from_settings(container.settings.llm)
-        container.extras[_LLM_EXTRA_KEY] = client
-    return client  # type: ignore[no-any-return]
-
-
 async def generate_insights(llm: JsonCompleter, call: Call, next_actions: str) -> Insights:
     actions = parse_next_actions(next_actions)
     schema = answer_model(actions)
@@ -109,14 +96,10 @@ async def generate_insights(llm: JsonCompleter, call: Call, next_actions: str) -
 
 
 def _lease_held_by_other(call: Call, owner: str, now: datetime) -> bool:
-    lease = call.flags.get(LEASE_FLAG)
-    if not isinstance(lease, dict) or lease.get("owner") == owner:
+    lease = call.post_call
+    if lease.lease_owner is None or lease.lease_owner == owner:
         return False
-    try:
-        until = datetime.fromisoformat(str(lease.get("until")))
-    except ValueError:
-        return False
-    return until > now
+    return lease.lease_until is not None and lease.lease_until > now
 
 
 def _describe(exc: BaseException) -> str:
@@ -125,7 +108,7 @@ def _describe(exc: BaseException) -> str:
 
 
 async def run_post_call(
-    container: Container,
+    container: Services,
     job: PostCallJob,
     *,
     llm: JsonCompleter | None = None,
@@ -151,10 +134,8 @@ async def run_post_call(
         if _lease_held_by_other(fresh, job.message_id, now):
             outcome.append(PostCallResult.DUPLICATE_IN_PROGRESS)
             return False
-        fresh.flags[LEASE_FLAG] = {
-            "owner": job.message_id,
-            "until": (now + timedelta(seconds=LEASE_SECONDS)).isoformat(),
-        }
+        fresh.post_call.lease_owner = job.message_id
+        fresh.post_call.lease_until = now + timedelta(seconds=LEASE_SECONDS)
         fresh.post_call.attempts = max(fresh.post_call.attempts, job.dequeue_count)
         return True
 
@@ -165,7 +146,7 @@ async def run_post_call(
 
     try:
         if call.insights is None:
-            insights = await generate_insights(llm or get_llm(container), call, settings.next_actions)
+            insights = await generate_insights(llm or container.chat_model, call, settings.next_actions)
 
             def store_insights(fresh: Call) -> bool:
                 if fresh.insights is not None:
@@ -175,15 +156,14 @@ async def run_post_call(
 
             call = await store.update(job.call_id, store_insights)
         if settings.sms_summary_enabled and call.post_call.sms_summary_sent_at is None:
-            from core.messaging.sms_sender import get_sms_sender
             from core.messaging.sms_summary import send_summary_once
 
-            await send_summary_once(store, container.inbox, sms or get_sms_sender(container), call)
+            await send_summary_once(store, container.inbox, sms or container.sms, call)
 
         def finish(fresh: Call) -> bool:
             fresh.post_call.status = PostCallStatus.DONE
             fresh.post_call.error = None
-            fresh.flags.pop(LEASE_FLAG, None)
+            fresh.post_call.lease_owner = fresh.post_call.lease_until = None
             return True
 
         await store.update(job.call_id, finish)
@@ -199,9 +179,8 @@ async def run_post_call(
         )
 
         def give_up_or_release(fresh: Call) -> bool:
-            lease = fresh.flags.get(LEASE_FLAG)
-            if isinstance(lease, dict) and lease.get("owner") == job.message_id:
-                fresh.flags.pop(LEASE_FLAG, None)
+            if fresh.post_call.lease_owner == job.message_id:
+                fresh.post_call.lease_owner = fresh.post_call.lease_until = None
             if last and fresh.post_call.status is not PostCallStatus.DONE:
                 fresh.post_call.status = PostCallStatus.FAILED
                 fresh.post_call.error = error

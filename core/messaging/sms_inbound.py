@@ -7,7 +7,6 @@ window, else the most recent call at all. Each event is handled once (Table inbo
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,14 +18,14 @@ from core.models import Action, Call, CallStatus, Message, Persona, normalize_e1
 from core.observability import logger, redact
 
 if TYPE_CHECKING:
-    from core.container import Container
+    from core.bootstrap import Services
 
 SMS_RECEIVED = "Microsoft.Communication.SMSReceived"
 INBOX_PARTITION = "sms-inbound"
 MAX_SMS_CHARS = 2000
 
-# (container, live call, text, source id) -> None: the call flow's way to run a turn on an SMS.
-LiveCallHandler = Callable[["Container", Call, str, str], Awaitable[object]]
+# (live call, text, source id) -> None: how a turn runs on an SMS (the call flow's, by default).
+LiveCallHandler = Callable[[Call, str, str], Awaitable[object]]
 
 
 class InboundSmsResult(StrEnum):
@@ -81,7 +80,7 @@ def parse_sms_received(event_id: str, data: Mapping[str, Any] | None) -> Inbound
     )
 
 
-async def find_case(container: Container, phone_number: str, now: datetime | None = None) -> Call | None:
+async def find_case(container: Services, phone_number: str, now: datetime | None = None) -> Call | None:
     """The caller's most recent call within the callback window, else the most recent at all."""
     window = timedelta(hours=container.settings.conversation.callback_window_hours)
     since = (now or utcnow()) - window
@@ -92,20 +91,7 @@ async def find_case(container: Container, phone_number: str, now: datetime | Non
     return page.calls[0] if page.calls else None
 
 
-def _live_call_handler() -> LiveCallHandler | None:
-    try:
-        from core import callflow
-    except ImportError:
-        return None
-    handler = getattr(callflow, "handle_sms_during_call", None)
-    if not callable(handler):
-        return None
-    if "source_id" in inspect.signature(handler).parameters:
-        return lambda container, call, text, source_id: handler(container, call, text, source_id=source_id)
-    return lambda container, call, text, _source_id: handler(container, call, text)
-
-
-async def store_on_case(container: Container, call: Call, sms: InboundSms) -> None:
+async def store_on_case(container: Services, call: Call, sms: InboundSms) -> None:
     def append(fresh: Call) -> bool:
         if fresh.has_message(sms.event_id):
             return False
@@ -118,7 +104,7 @@ async def store_on_case(container: Container, call: Call, sms: InboundSms) -> No
 
 
 async def handle_sms_received(
-    container: Container,
+    container: Services,
     event_id: str,
     event_type: str,
     data: Mapping[str, Any] | None,
@@ -138,9 +124,9 @@ async def handle_sms_received(
         if call is None:
             logger().info("SMS from %s matches no case: not stored", redact(sms.sender))
             return InboundSmsResult.NO_CASE
-        handler = live_call_handler or _live_call_handler()
-        if call.status is CallStatus.CONNECTED and handler is not None:
-            await handler(container, call, sms.text, sms.event_id)
+        if call.status is CallStatus.CONNECTED:
+            handler = live_call_handler or container.flow.handle_sms_during_call
+            await handler(call, sms.text, sms.event_id)
             logger().info("SMS taken into live call %s", call.call_id)
             return InboundSmsResult.IN_CALL
         await store_on_case(container, call, sms)

@@ -29,6 +29,8 @@ from core.models.claim import (
     ClaimValueError,
     normalize_e164,
 )
+from core.models.connection import Connection, EndingKind, PendingAction
+from core.models.speech import Choice, OperationContext, Purpose, SpokenText
 
 __all__ = [
     "DEFAULT_CLAIM_SCHEMA",
@@ -36,21 +38,28 @@ __all__ = [
     "Call",
     "CallDirection",
     "CallStatus",
+    "Choice",
     "ClaimField",
     "ClaimFieldType",
     "ClaimSchema",
     "ClaimValueError",
+    "Connection",
     "Counters",
+    "EndingKind",
     "InitiateRequest",
     "Insights",
     "LanguageOption",
     "Message",
     "NextAction",
+    "OperationContext",
+    "PendingAction",
     "Persona",
     "PostCall",
     "PostCallStatus",
+    "Purpose",
     "Reminder",
     "Satisfaction",
+    "SpokenText",
     "Style",
     "TimingFigures",
     "ToolCall",

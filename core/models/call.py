@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from core.models.claim import DEFAULT_CLAIM_SCHEMA, ClaimSchema, ClaimValueError, normalize_e164
+from core.models.connection import Connection
 
 
 def utcnow() -> datetime:
@@ -159,6 +160,11 @@ class PostCall(BaseModel):
     attempts: int = 0
     sms_summary_sent_at: datetime | None = None
     error: str | None = None
+    # The connection whose end enqueued the job (a resumed call gets one job per connection).
+    for_connection: str | None = None
+    # The delivery of the queue message working on the job, until when (two deliveries at once).
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
 
 class Call(BaseModel):
@@ -184,12 +190,125 @@ class Call(BaseModel):
     current_turn_id: str | None = None
     post_call: PostCall = Field(default_factory=PostCall)
     ended_at: datetime | None = None
-    # Free-form per-call flags of the call flow (e.g. greeted, language_chosen).
-    flags: dict[str, Any] = Field(default_factory=dict)
+    # Why the call ended without a conversation (placing failed, connect failed).
+    end_reason: str | None = None
+    language_chosen: bool = False
+    resumed_count: int = 0
+    # Connections of earlier calls of this case: their late events are ignored.
+    old_connections: list[str] = Field(default_factory=list)
+    # Internal state of the live phone connection; never published.
+    connection: Connection = Field(default_factory=Connection)
+    # ETag of the stored document this object was read from (a conditional write's precondition).
+    _etag: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flags(cls, data: Any) -> Any:
+        """Documents written before the typed connection state kept it in a ``flags`` dict."""
+        if not isinstance(data, dict) or "flags" not in data:
+            return data
+        data = dict(data)
+        flags = data.pop("flags") or {}
+        names = ("greeted", "server_call_id", "open_turn", "ending", "played")
+        connection = {name: flags[name] for name in names if name in flags}
+        connection.update(
+            {name: flags[name] for name in ("choice_attempts", "transferred", "recording") if name in flags}
+        )
+        if isinstance(flags.get("pending_action"), dict):
+            connection["pending"] = flags["pending_action"]
+        data.setdefault("connection", connection)
+        data.setdefault("end_reason", flags.get("error"))
+        data.setdefault("language_chosen", bool(flags.get("language_chosen")))
+        data.setdefault("resumed_count", int(flags.get("resumed_count", 1 if flags.get("resumed") else 0)))
+        data.setdefault("old_connections", list(flags.get("old_connections", [])))
+        if flags.get("post_call_for") and isinstance(data.get("post_call"), dict):
+            data["post_call"] = {**data["post_call"], "for_connection": flags["post_call_for"]}
+        return data
 
     def model_post_init(self, __context: Any) -> None:
         if not self.language:
             self.language = self.initiate.default_language
+
+    @property
+    def etag(self) -> str | None:
+        return self._etag
+
+    def with_etag(self, etag: str | None) -> Call:
+        self._etag = etag
+        return self
+
+    @property
+    def resumed(self) -> bool:
+        return self.resumed_count > 0
+
+    @property
+    def live(self) -> bool:
+        """Connected (or connecting) and not on its way out."""
+        return self.status is not CallStatus.ENDED and not self.connection.ending
+
+    def is_old_connection(self, connection_id: str) -> bool:
+        return bool(connection_id) and connection_id in self.old_connections
+
+    def attach(self, connection_id: str) -> bool:
+        """The connection ACS gave when answering or placing the call."""
+        if self.connection_id == connection_id:
+            return False
+        if self.connection_id and self.connection_id not in self.old_connections:
+            self.old_connections.append(self.connection_id)
+        self.connection_id = connection_id
+        return True
+
+    def resume(self) -> None:
+        """The caller called back within the window: the case goes on over a new connection."""
+        if self.connection_id and self.connection_id not in self.old_connections:
+            self.old_connections.append(self.connection_id)
+        self.connection_id = None
+        self.status = CallStatus.CREATED  # until the new connection's CallConnected
+        self.ended_at = None
+        self.connection = Connection()
+        self.resumed_count += 1
+        self.current_turn_id = None
+        self.counters.silence_retries = 0
+        self.post_call.status = PostCallStatus.NOT_STARTED
+
+    def end(self, reason: str | None = None) -> bool:
+        if self.status is CallStatus.ENDED:
+            return False
+        self.status = CallStatus.ENDED
+        self.ended_at = utcnow()
+        if reason:
+            self.end_reason = reason
+        return True
+
+    def begin_turn(self, turn_id: str, caller: Message) -> None:
+        """The caller spoke: this turn is the one allowed to speak; their words are kept once."""
+        self.current_turn_id = turn_id
+        self.connection.open(turn_id)
+        self.counters.silence_retries = 0
+        if not self.has_message(caller.source_id or ""):
+            self.messages.append(caller.model_copy(deep=True))
+            self.counters.turns += 1
+
+    def finalize(self, connection_id: str, event_id: str) -> bool:
+        """The connection ended. True when the post-call job must be enqueued (once per connection)."""
+        if self.end():
+            self.connection.open_turn = None
+            self.messages.append(
+                Message(persona=Persona.HUMAN, action=Action.HANGUP, content="", source_id=event_id)
+            )
+        if self.post_call.for_connection == connection_id:
+            return False
+        self.post_call.for_connection = connection_id
+        self.post_call.status = PostCallStatus.ENQUEUED
+        self.post_call.enqueued_at = utcnow()
+        self.post_call.attempts = 0
+        return True
+
+    def unqueue_post_call(self, connection_id: str) -> None:
+        """Enqueueing failed: let the redelivered CallDisconnected try again."""
+        if self.post_call.for_connection == connection_id:
+            self.post_call.for_connection = None
+            self.post_call.status = PostCallStatus.NOT_STARTED
 
     @property
     def phone_number(self) -> str:

@@ -5,46 +5,69 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.callflow.flow import CallFlow, FlowDeps
+from core.bootstrap import Services
+from core.callflow import CallFlow
 from core.engine.outcome import EndCall, Speech, TransferToAgent, TurnAction, TurnOutcome
-from core.errors import NotFoundError, UnauthorizedError
+from core.errors import CallGone, NotFoundError, TelephonyRefused, UnauthorizedError
 from core.models import Call, Message, Persona
 from core.ports import CallPage, Choice, Mutation, SpokenText
 from core.settings import Settings
 
 
 class MemoryStore:
+    """Documents with ETags, conditional writes like Cosmos DB's, and a count of reads and writes."""
+
     def __init__(self) -> None:
-        self.docs: dict[str, str] = {}
+        self.docs: dict[str, tuple[str, str]] = {}  # call id -> (json, etag)
+        self.reads = 0
         self.writes = 0
 
     async def create(self, call: Call) -> Call:
-        self.docs[call.call_id] = call.model_dump_json()
-        return call
+        etag = uuid.uuid4().hex
+        self.docs[call.call_id] = (call.model_dump_json(), etag)
+        return call.model_copy(deep=True).with_etag(etag)
 
     async def get(self, call_id: str) -> Call | None:
-        raw = self.docs.get(call_id)
-        return Call.model_validate_json(raw) if raw else None
+        self.reads += 1
+        return self._load(call_id)
 
-    async def update(self, call_id: str, mutation: Mutation) -> Call:
-        call = await self.get(call_id)
-        if call is None:
-            raise NotFoundError(call_id)
-        if mutation(call) is False:
-            return call
-        self.docs[call_id] = call.model_dump_json()
-        self.writes += 1
-        return call
+    def _load(self, call_id: str) -> Call | None:
+        found = self.docs.get(call_id)
+        return Call.model_validate_json(found[0]).with_etag(found[1]) if found else None
+
+    async def update(self, call_id: str, mutation: Mutation, *, current: Call | None = None) -> Call:
+        for attempt in range(100):
+            if attempt == 0 and current is not None and current.etag:
+                call = current.model_copy(deep=True)
+            else:
+                found = await self.get(call_id)
+                if found is None:
+                    raise NotFoundError(call_id)
+                call = found
+            if mutation(call) is False:
+                return call
+            stored = self.docs.get(call_id)
+            if stored is None:
+                raise NotFoundError(call_id)
+            if stored[1] != call.etag:
+                continue  # someone else wrote first: re-read and re-apply
+            etag = uuid.uuid4().hex
+            self.docs[call_id] = (call.model_dump_json(), etag)
+            self.writes += 1
+            return call.with_etag(etag)
+        raise AssertionError(f"call {call_id} kept conflicting")
+
+    def peek(self, call_id: str) -> Call | None:
+        """The stored call, without counting a read (for assertions)."""
+        return self._load(call_id)
 
     async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
-        found = [
-            c for c in map(Call.model_validate_json, self.docs.values()) if c.phone_number == phone_number
-        ]
+        found = [c for c in (self._load(i) for i in self.docs) if c and c.phone_number == phone_number]
         found = [c for c in found if c.created_at >= since]
         return max(found, key=lambda c: c.created_at) if found else None
 
@@ -102,9 +125,7 @@ class FakeTelephony:
 
     def _check(self, connection_id: str) -> None:
         if connection_id in self.dead:
-            error = RuntimeError("call not found")
-            error.status_code = 404  # type: ignore[attr-defined]
-            raise error
+            raise CallGone("call not found")
 
     async def answer(self, incoming_call_context: str, callback_url: str) -> str:
         connection = f"conn-{uuid.uuid4().hex[:8]}"
@@ -149,7 +170,7 @@ class FakeTelephony:
     async def transfer(self, connection_id: str, phone_number: str, *, context: str) -> None:
         self.ops.append(Op("transfer", connection_id, context, number=phone_number))
         if self.fail_transfer:
-            raise RuntimeError("transfer refused")
+            raise TelephonyRefused("transfer refused")
 
     async def hang_up(self, connection_id: str) -> None:
         self._check(connection_id)
@@ -194,12 +215,12 @@ class FakeTurn:
         self,
         answer: ScriptedAnswer,
         turn_id: str,
-        should_stop: Callable[[], Awaitable[bool]] | None,
+        stop: asyncio.Event | None,
         extra: list[Message],
     ) -> None:
         self.answer = answer
         self.turn_id = turn_id
-        self.should_stop = should_stop
+        self.stop = stop
         self.extra = extra
         self._outcome: TurnOutcome | None = None
 
@@ -221,7 +242,7 @@ class FakeTurn:
             for index, sentence in enumerate(self.answer.sentences):
                 if index == 1 and self.answer.gate is not None:
                     await self.answer.gate.wait()
-                if outcome.spoken and self.should_stop is not None and await self.should_stop():
+                if outcome.spoken and self.stop is not None and self.stop.is_set():
                     outcome.superseded = True
                     break
                 if outcome.llm_first_sentence_ms is None:
@@ -262,11 +283,11 @@ class FakeEngine:
         caller_text: str | None,
         *,
         turn_id: str,
-        should_stop: Callable[[], Awaitable[bool]] | None = None,
+        stop: asyncio.Event | None = None,
         extra_messages: list[Message] | None = None,
     ) -> FakeTurn:
         answer = self.answers.pop(0) if self.answers else self.default
-        turn = FakeTurn(answer, turn_id, should_stop, list(extra_messages or []))
+        turn = FakeTurn(answer, turn_id, stop, list(extra_messages or []))
         self.turns.append(turn)
         return turn
 
@@ -289,9 +310,18 @@ class Rig:
         )
 
     async def call(self, call_id: str) -> Call:
-        found = await self.store.get(call_id)
+        found = self.store.peek(call_id)
         assert found is not None
         return found
+
+
+async def until(predicate: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
+    """Wait, yielding to the flow's tasks, until the predicate holds; fail saying what was awaited."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        await asyncio.sleep(0.001)
 
 
 def event(kind: str, connection_id: str, event_id: str | None = None, **data: Any) -> dict[str, Any]:
@@ -327,18 +357,11 @@ def make_rig(settings: Settings) -> Rig:
         AcceptAll(),
         FakeEngine(),
     )
-    flow = CallFlow(
-        FlowDeps(
-            settings=settings,
-            calls=store,
-            inbox=inbox,
-            queues=queues,
-            telephony=tel,
-            authenticator=auth,
-            engine=lambda: engine,
-        )
+    services = Services(
+        settings, calls=store, inbox=inbox, queues=queues, telephony=tel, verifier=auth, engine=engine
     )
+    flow = CallFlow(services)
     return Rig(flow, store, inbox, queues, tel, auth, engine, settings)
 
 
-__all__ = ["EndCall", "ScriptedAnswer", "TransferToAgent", "event", "make_rig", "speech"]
+__all__ = ["EndCall", "ScriptedAnswer", "TransferToAgent", "event", "make_rig", "speech", "until"]

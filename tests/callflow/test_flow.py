@@ -10,7 +10,16 @@ import pytest
 from core.errors import InvalidInputError, UnauthorizedError
 from core.models import Call, CallStatus, PostCallStatus
 from core.settings import ConversationSettings, Settings
-from tests.callflow.fakes import EndCall, Rig, ScriptedAnswer, TransferToAgent, event, make_rig, speech
+from tests.callflow.fakes import (
+    EndCall,
+    Rig,
+    ScriptedAnswer,
+    TransferToAgent,
+    event,
+    make_rig,
+    speech,
+    until,
+)
 
 ONE_LANGUAGE = "en-US:English:en-US-AvaMultilingualNeural"
 
@@ -65,7 +74,7 @@ async def test_several_languages_ask_for_a_choice() -> None:
         ),
     )
     stored = await rig.call(call.call_id)
-    assert stored.language == "fr-FR" and stored.flags["language_chosen"]
+    assert stored.language == "fr-FR" and stored.language_chosen
     assert "Bonjour" in rig.tel.of("listen")[-1].prompt[0]
 
 
@@ -80,7 +89,8 @@ async def test_turn_plays_first_sentence_then_listens_with_the_rest(rig: Rig) ->
     contents = [m.content for m in stored.messages]
     assert "My car was hit" in contents and "First. Second. Third." in contents
     assert len(stored.timing.answer_latency_ms) == 1 and stored.counters.turns == 1
-    assert "open_turn" not in stored.flags
+    # The turn is over: a new utterance is a new turn, not an interruption of this one.
+    assert stored.current_turn_id == "rec-1" and not stored.connection.open_turn
 
 
 async def test_silence_retries_then_goodbye_and_one_hang_up(rig: Rig) -> None:
@@ -122,9 +132,10 @@ async def test_transfer_accepted_and_declined(rig: Rig) -> None:
     transfer = rig.tel.of("transfer")
     assert len(transfer) == 1 and transfer[0].number == call.initiate.agent_phone_number
     await rig.send(call, event("CallTransferFailed", conn, operationContext=transfer[0].context))
-    assert "nobody" in rig.tel.of("listen")[-1].prompt[0] or rig.tel.of("listen")[-1].prompt
-    stored = await rig.call(call.call_id)
-    assert not stored.flags.get("ending")
+    # The caller hears that nobody is available, and the bot listens again.
+    apology = rig.tel.of("listen")[-1].prompt
+    assert len(apology) == 1 and ("nobody" in apology[0] or "colleagues" in apology[0])
+    assert not rig.tel.of("hangup")
     # A second request for a transfer works again, and is accepted this time.
     rig.engine.answers.append(
         ScriptedAnswer(["Transferring you."], actions=[TransferToAgent("+15550109999")])
@@ -134,7 +145,8 @@ async def test_transfer_accepted_and_declined(rig: Rig) -> None:
     await rig.send(call, event("PlayCompleted", conn, operationContext=play.context))
     await rig.send(call, event("CallTransferAccepted", conn))
     stored = await rig.call(call.call_id)
-    assert stored.flags["transferred"] and len(rig.tel.of("transfer")) == 2
+    assert any(m.content.startswith("Transferred to") for m in stored.messages)
+    assert len(rig.tel.of("transfer")) == 2
 
 
 async def test_disconnect_finalizes_and_enqueues_once(rig: Rig) -> None:
@@ -162,8 +174,7 @@ async def test_new_speech_supersedes_a_running_turn(rig: Rig) -> None:
     rig.engine.answers.append(ScriptedAnswer(["Old one.", "Old two.", "Old three."], gate=gate))
     rig.engine.answers.append(ScriptedAnswer(["New one.", "New two."]))
     first = asyncio.create_task(rig.send(call, speech(conn, "first words", "rec-a")))
-    while not rig.tel.of("play") or rig.tel.of("play")[-1].text != "Old one.":
-        await asyncio.sleep(0)
+    await until(lambda: bool(rig.tel.of("play")) and rig.tel.of("play")[-1].text == "Old one.", "Old one.")
     await rig.send(call, speech(conn, "actually, something else", "rec-b"))
     gate.set()
     await first
@@ -223,16 +234,17 @@ async def test_create_call_validates_every_field(rig: Rig) -> None:
 
 
 async def test_create_call_maps_a_telephony_refusal(rig: Rig) -> None:
-    from core.callflow.flow import TelephonyError
+    from core.errors import TelephonyRefused
 
     async def refuse(phone_number: str, callback_url: str) -> str:
-        raise RuntimeError("no")
+        raise TelephonyRefused("no")
 
     rig.tel.call = refuse  # type: ignore[method-assign]
-    with pytest.raises(TelephonyError):
+    with pytest.raises(TelephonyRefused):
         await rig.flow.create_call(json.dumps({"phone_number": "+14155550123"}).encode())
-    [stored] = [Call.model_validate_json(raw) for raw in rig.store.docs.values()]
-    assert stored.status is CallStatus.ENDED and "could not place" in stored.flags["error"]
+    [stored] = [rig.store.peek(call_id) for call_id in rig.store.docs]
+    assert stored is not None
+    assert stored.status is CallStatus.ENDED and stored.end_reason and "could not place" in stored.end_reason
 
 
 async def test_callback_url_carries_call_id_and_secret(rig: Rig) -> None:
@@ -250,7 +262,7 @@ async def test_telemetry_spans_per_event_and_turn_and_latency_metric(
     from collections.abc import Iterator
     from typing import Any
 
-    from core.callflow import flow as flow_module
+    from core.callflow import ingress, turns
 
     spans: list[str] = []
     recorded: dict[str, list[float]] = {"latency": [], "llm": [], "overhead": []}
@@ -272,8 +284,9 @@ async def test_telemetry_spans_per_event_and_turn_and_latency_metric(
         def record(self, value: float, attributes: dict[str, Any] | None = None) -> None:
             recorded[self.name].append(value)
 
-    monkeypatch.setattr(flow_module, "tracer", FakeTracer)
-    monkeypatch.setattr(flow_module, "_instruments", lambda: {n: Histogram(n) for n in recorded})
+    monkeypatch.setattr(ingress, "tracer", FakeTracer)
+    monkeypatch.setattr(turns, "tracer", FakeTracer)
+    monkeypatch.setattr(turns, "_instruments", lambda: {n: Histogram(n) for n in recorded})
     call, conn = await connected(rig)
     await rig.send(call, speech(conn, "hello"))
     assert {"callflow.CallConnected", "callflow.RecognizeCompleted", "callflow.turn"} <= set(spans)
@@ -284,9 +297,9 @@ async def test_telemetry_spans_per_event_and_turn_and_latency_metric(
 
 
 async def test_two_workers_same_event_at_once_one_turn(rig: Rig) -> None:
-    from core.callflow.flow import CallFlow
+    from core.callflow import CallFlow
 
-    other = CallFlow(rig.flow.deps)  # a second instance of the function app
+    other = CallFlow(rig.flow.services)  # a second instance of the function app
     call, conn = await connected(rig)
     same = speech(conn, "hello", "rec-twice")
     body = json.dumps([same]).encode()
@@ -300,16 +313,15 @@ async def test_two_workers_same_event_at_once_one_turn(rig: Rig) -> None:
 
 
 async def test_a_turn_superseded_on_another_worker_stays_silent(rig: Rig) -> None:
-    from core.callflow.flow import CallFlow
+    from core.callflow import CallFlow
 
-    other = CallFlow(rig.flow.deps)
+    other = CallFlow(rig.flow.services)
     call, conn = await connected(rig)
     gate = asyncio.Event()
     rig.engine.answers.append(ScriptedAnswer(["Old one.", "Old two."], gate=gate, actions=[EndCall()]))
     rig.engine.answers.append(ScriptedAnswer(["New one.", "New two."]))
     first = asyncio.create_task(rig.send(call, speech(conn, "first", "rec-1")))
-    while not rig.tel.of("play") or rig.tel.of("play")[-1].text != "Old one.":
-        await asyncio.sleep(0)
+    await until(lambda: bool(rig.tel.of("play")) and rig.tel.of("play")[-1].text == "Old one.", "Old one.")
     body = json.dumps([speech(conn, "second", "rec-2")]).encode()
     await other.handle_callback(call.call_id, call.callback_secret, "Bearer ok", body)
     gate.set()
@@ -318,7 +330,23 @@ async def test_a_turn_superseded_on_another_worker_stays_silent(rig: Rig) -> Non
     assert "Old two." not in said and "New two." in said
     assert not rig.tel.of("hangup")
     stored = await rig.call(call.call_id)
-    assert not stored.flags.get("ending") and stored.current_turn_id == "rec-2"
+    assert stored.current_turn_id == "rec-2"
+    # The newer turn is the one that counts: the caller can still talk (nothing ends the call).
+    await rig.send(call, speech(conn, "third", "rec-3"))
+    assert rig.tel.of("listen")[-1].context == "listen:rec-3" and not rig.tel.of("hangup")
+
+
+async def test_one_turn_reads_the_call_once(rig: Rig) -> None:
+    """The unit of work: the event's read is the turn's only read; both writes are conditional on
+    the ETag of the state before them."""
+    call, conn = await connected(rig)
+    rig.engine.answers.append(ScriptedAnswer(["First.", "Second."]))
+    reads, writes = rig.store.reads, rig.store.writes
+    await rig.send(call, speech(conn, "My car was hit", "rec-count"))
+    assert rig.store.reads - reads <= 1
+    assert rig.store.writes - writes == 2  # the caller's words, then the answer
+    stored = await rig.call(call.call_id)
+    assert [m.content for m in stored.messages[-2:]] == ["My car was hit", "First. Second."]
 
 
 async def test_an_sms_during_the_call_is_answered_on_the_phone(rig: Rig) -> None:

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from core.callflow.events import parse_callback_body
+from core.adapters.ssml import to_ssml
+from core.callflow.events import RecognizeCompleted, parse_callback_body
 from core.callflow.outbound import parse_initiate
-from core.callflow.ssml import to_ssml
 from core.errors import InvalidInputError
 from core.ports import SpokenText
 from core.settings import ConversationSettings
@@ -45,7 +45,8 @@ def test_callback_body_is_an_array_of_cloud_events() -> None:
         ]
     ).encode()
     [event] = parse_callback_body(body)
-    assert (event.type, event.connection_id, event.context, event.speech, event.sub_code) == (
+    assert isinstance(event, RecognizeCompleted)
+    assert (event.type, event.connection_id, event.raw_context, event.speech, event.sub_code) == (
         "RecognizeCompleted",
         "c",
         "listen:x",
@@ -100,3 +101,29 @@ def test_post_call_problems_are_named(body: bytes, needle: str) -> None:
     with pytest.raises(InvalidInputError) as error:
         parse_initiate(body, ConversationSettings())
     assert needle in " | ".join(error.value.problems), error.value.problems
+
+
+@pytest.mark.parametrize(
+    ("raw", "purpose", "ref", "part"),
+    [
+        ("listen:rec-1", "listen", "rec-1", None),
+        ("turn:rec-1:0", "turn", "rec-1", "0"),
+        ("turn:rec-1:filler", "turn", "rec-1", "filler"),
+        ("transfer:turn:rec-1:2", "transfer", "turn:rec-1:2", None),
+        ("listen:xfer-error:turn:r:0", "listen", "xfer-error:turn:r:0", None),
+    ],
+)
+def test_operation_contexts_round_trip(raw: str, purpose: str, ref: str, part: str | None) -> None:
+    from core.models import OperationContext
+
+    parsed = OperationContext.parse(raw)
+    assert parsed is not None
+    assert (parsed.purpose.value, parsed.ref, parsed.part) == (purpose, ref, part)
+    assert parsed.format() == raw
+
+
+@pytest.mark.parametrize("raw", ["", "nothing", "dance:1", "turn:", "turn:only-id", "listen:"])
+def test_foreign_or_garbled_operation_contexts_are_none(raw: str) -> None:
+    from core.models import OperationContext
+
+    assert OperationContext.parse(raw) is None

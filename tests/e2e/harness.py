@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 import azure.functions as func
 
-from core.container import Container, get_container, reset_container
+from core.bootstrap import Services, get_services, reset_services
 from core.models import Call
 from local.acs_emulator import AcsEmulator, EmulatorConfig
 from local.functions_host import FunctionsHost, HostConfig
@@ -61,7 +61,7 @@ class CallStack:
     host: FunctionsHost | _RemoteHost
     acs: AcsEmulator
     llm: ScriptedLlm
-    container: Container
+    container: Services
     session: aiohttp.ClientSession
     post_call_queue: str
 
@@ -161,8 +161,8 @@ async def call_stack(
     }
     previous = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
-    reset_container()
-    container = get_container()
+    reset_services()
+    container = get_services()
     acs.config.eventgrid_endpoint = (
         f"{host.base_url}/runtime/webhooks/EventGrid?functionName=incoming_call&code={FUNCTION_KEY}"
     )
@@ -180,7 +180,7 @@ async def call_stack(
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        reset_container()
+        reset_services()
         await asyncio.sleep(0)
 
 
@@ -233,8 +233,8 @@ async def process_stack(**emulator: Any) -> AsyncIterator[CallStack]:
     )
     previous = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
-    reset_container()
-    container = get_container()
+    reset_services()
+    container = get_services()
     acs.config.eventgrid_endpoint = (
         f"{base_url}/runtime/webhooks/EventGrid?functionName=incoming_call&code={FUNCTION_KEY}"
     )
@@ -265,4 +265,4 @@ async def process_stack(**emulator: Any) -> AsyncIterator[CallStack]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        reset_container()
+        reset_services()

@@ -180,7 +180,7 @@ async def test_transfer_accepted(stack: CallStack) -> None:
     said = [e["text"] for e in stack.bot_said(emulated)]
     assert "transferring you" in said[-1] or "put you through" in said[-1]
     call = await stack.call_by_number(ended.person_number)
-    assert call.flags.get("transferred") and call.status is CallStatus.ENDED
+    assert call.connection.transferred and call.status is CallStatus.ENDED
 
 
 async def test_transfer_declined_apologizes_and_goes_on(stack: CallStack) -> None:
@@ -363,7 +363,7 @@ async def test_recording_starts_when_the_setting_says_so(local_stack: None) -> N
         recordings = [e for e in stack.transcript(emulated) if e["kind"] == "recording"]
         assert any(e.get("action") == "start" for e in recordings)
         call = await stack.call_by_number(number)
-        assert call.flags.get("recording") in ("active", "inactive")
+        assert call.connection.recording in ("active", "inactive")
         assert not stack.failed_callbacks()
 
 
@@ -377,5 +377,5 @@ async def test_outbound_call_not_answered(stack: CallStack) -> None:
     await stack.acs.wait_for_call_end(emulated.call_id)
     await stack.acs.drain_callbacks()
     call = await stack.call_by_number(number)
-    assert call.status is CallStatus.ENDED and "CreateCallFailed" in call.flags["error"]
+    assert call.status is CallStatus.ENDED and "CreateCallFailed" in (call.end_reason or "")
     assert not stack.bot_said(emulated.call_id)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from core.engine import LlmClient, Speech, Turn, TurnEngine
+from core.adapters.openai_chat import OpenAIChatModel
+from core.engine import Speech, Turn, TurnEngine
 from core.models import Call, CallDirection, InitiateRequest, LanguageOption
 from core.settings import LlmEndpointSettings, LlmSettings, Settings
 from local.scripted_llm import ScriptedLlm, load_rules_file
@@ -72,7 +73,7 @@ class RecordingSms:
 @pytest.fixture
 async def engine(llm_server: ScriptedLlm) -> AsyncIterator[TurnEngine]:
     settings = make_settings(llm_server)
-    client = LlmClient.from_settings(settings.llm)
+    client = OpenAIChatModel(settings.llm)
     yield TurnEngine(settings, client, sms=RecordingSms(), clock=lambda: NOW)
     await client.close()
 

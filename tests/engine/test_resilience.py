@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from core.engine import LlmClient, TurnEngine
+from core.adapters.openai_chat import OpenAIChatModel
+from core.engine import TurnEngine
 from core.models import Persona
 from local.scripted_llm import ScriptedLlm
 
@@ -80,7 +81,7 @@ async def test_every_model_failing_yields_an_apology(engine: TurnEngine, answeri
 
 async def test_no_fallback_configured(answering: ScriptedLlm) -> None:
     settings = make_settings(answering, fallback=False, max_retries=0)
-    client = LlmClient.from_settings(settings.llm)
+    client = OpenAIChatModel(settings.llm)
     answering.inject_fault("500", times=1)
     turn = TurnEngine(settings, client, clock=lambda: NOW).run(make_call(), "A question", turn_id="t")
     assert len(await speak(turn)) == 1 and turn.outcome.error
@@ -107,11 +108,11 @@ async def test_content_filter_refuses_and_never_resends(
 
 
 def test_not_configured_names_the_settings() -> None:
-    from core.engine import LlmNotConfiguredError
+    from core.errors import ModelNotConfiguredError
     from core.settings import LlmSettings
 
-    with pytest.raises(LlmNotConfiguredError, match=r"LLM__PRIMARY__ENDPOINT.*LLM__PRIMARY__MODEL"):
-        LlmClient.from_settings(LlmSettings())
+    with pytest.raises(ModelNotConfiguredError, match=r"LLM__PRIMARY__ENDPOINT.*LLM__PRIMARY__MODEL"):
+        OpenAIChatModel(LlmSettings())
 
 
 async def test_should_stop_supersedes_between_sentences(engine: TurnEngine, answering: ScriptedLlm) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from core.container import Container, get_container, reset_container
+from core.bootstrap import Services, get_services, reset_services
 from local.functions_host import FunctionsHost
 from tests.conftest import make_call
 
@@ -25,8 +25,8 @@ async def app_host(settings: object) -> AsyncIterator[str]:
         yield host.base_url
     finally:
         await host.stop()
-        await get_container().close()
-        reset_container()
+        await get_services().close()
+        reset_services()
 
 
 async def test_read_api_needs_the_function_key(app_host: str) -> None:
@@ -39,7 +39,7 @@ async def test_read_api_needs_the_function_key(app_host: str) -> None:
             assert response.status == 404
 
 
-async def test_a_call_is_read_by_id_without_its_secret(app_host: str, container: Container) -> None:
+async def test_a_call_is_read_by_id_without_its_secret(app_host: str, container: Services) -> None:
     call = await container.calls.create(make_call("+14155550123"))
     async with (
         aiohttp.ClientSession(headers=KEY) as http,
@@ -72,7 +72,7 @@ async def test_bad_or_unknown_input_gets_a_clear_4xx(
     assert message in body["error"]["message"]
 
 
-async def test_calls_of_a_number_are_listed_newest_first(app_host: str, container: Container) -> None:
+async def test_calls_of_a_number_are_listed_newest_first(app_host: str, container: Services) -> None:
     number = "+14155550124"
     first = await container.calls.create(make_call(number))
     second = await container.calls.create(make_call(number))
@@ -100,7 +100,7 @@ async def test_liveness_and_readiness(app_host: str) -> None:
 async def test_readiness_names_the_dependency_that_fails(
     app_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reset_container()
+    reset_services()
     monkeypatch.setenv("COSMOS__ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     async with aiohttp.ClientSession() as http, http.get(f"{app_host}/health/readiness") as response:
         body = await response.json()

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from core.container import Container, get_container, reset_container
+from core.bootstrap import Services, get_services, reset_services
 from local.acs_emulator import AcsEmulator
 from local.functions_host import FunctionsHost, HostConfig
 from local.functions_host.queues import QueueOutcome
@@ -62,7 +62,7 @@ class AppStack:
     host: FunctionsHost
     llm: ScriptedLlm
     acs: AcsEmulator
-    container: Container
+    container: Services
     outcomes: asyncio.Queue[QueueOutcome] = field(default_factory=asyncio.Queue)
 
     @property
@@ -118,8 +118,8 @@ async def app_stack(
     }
     for name, value in settings_env.items():
         monkeypatch.setenv(name, value)
-    reset_container()
-    container = get_container()
+    reset_services()
+    container = get_services()
     await _clear_queues(
         container.settings.storage.connection_string, POST_CALL_QUEUE, POST_CALL_QUEUE + "-poison"
     )
@@ -139,6 +139,6 @@ async def app_stack(
     finally:
         await host.stop()
         await container.close()
-        reset_container()
+        reset_services()
         await acs.stop()
         await llm.stop()

@@ -80,7 +80,7 @@ async def test_insights_once_and_sms_summary_once_despite_duplicate_delivery(
         assert GOOD_INSIGHTS["synthesis_short"] in sms[0]["message"]
         assert stored.post_call.sms_summary_sent_at is not None
         assert [m.content for m in stored.messages if m.action is Action.SMS] == [sms[0]["message"]]
-        assert "post_call_lease" not in stored.flags
+        assert stored.post_call.lease_owner is None
 
 
 async def test_invalid_answer_is_asked_again_then_stored(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,7 +133,7 @@ async def test_failing_job_ends_in_poison_queue_and_call_marked_failed(
         stored = await stack.container.calls.get(call.call_id)
         assert stored is not None
         assert stored.post_call.status is PostCallStatus.FAILED
-        assert stored.post_call.error and "LlmError" in stored.post_call.error
+        assert stored.post_call.error and "ModelUnavailable" in stored.post_call.error
         assert stored.post_call.attempts == max_count
         assert stored.insights is None
         assert stack.sms_to(call.phone_number) == []

@@ -156,7 +156,7 @@ async def test_sms_during_a_live_call_goes_to_the_call_flow(container: Any) -> N
     await container.calls.create(live)
     handed: list[tuple[str, str, str]] = []
 
-    async def flow(_container: Any, call: Call, text: str, source_id: str) -> None:
+    async def flow(call: Call, text: str, source_id: str) -> None:
         handed.append((call.call_id, text, source_id))
 
     event_id = f"Incoming_{uuid.uuid4().hex}"

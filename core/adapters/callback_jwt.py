@@ -1,4 +1,4 @@
-"""Authentication of ACS callbacks: the per-call secret in the URL and the JWT ACS signs callbacks with.
+"""core.ports.CallbackVerifier: the JWT that ACS signs its callbacks with, checked against its JWKS.
 
 The JWKS is fetched once per worker and cached; an unknown key id triggers one refresh (rate-limited),
 so a key rotation at ACS is picked up without a restart.
@@ -7,7 +7,6 @@ so a key rotation at ACS is picked up without a restart.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -23,14 +22,12 @@ JWKS_MIN_REFRESH_S = 30.0
 LEEWAY_S = 60
 
 
-def secret_matches(expected: str, given: str) -> bool:
-    """Constant-time comparison of the per-call callback secret."""
-    return hmac.compare_digest(expected.encode(), given.encode())
-
-
-class CallbackAuthenticator:
+class JwksCallbackVerifier:
     """Verifies the Bearer JWT of an ACS callback: RS256 signature by a JWKS key, issuer, audience,
     expiry."""
+
+    async def close(self) -> None:
+        self._verified.clear()
 
     def __init__(self, settings: AcsSettings) -> None:
         self._settings = settings
@@ -80,12 +77,14 @@ class CallbackAuthenticator:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
             raise UnauthorizedError("malformed token") from None
+        import aiohttp
+
         try:
             keys = await self._key_set()
             key = _find(keys, kid)
             if key is None:
                 key = _find(await self._key_set(refresh=True), kid)
-        except Exception as exc:
+        except (aiohttp.ClientError, OSError, TimeoutError, ValueError, jwt.PyJWTError) as exc:
             raise UnauthorizedError(f"signing keys unavailable: {type(exc).__name__}") from None
         if key is None:
             raise UnauthorizedError("token signed with an unknown key")

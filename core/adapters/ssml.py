@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from core.ports import SpokenText
+from core.models import SpokenText
 
 # Azure neural voices accept these mstts:express-as styles; "none" means no express-as element.
 _STYLES = {"cheerful", "sad", "empathetic", "calm"}

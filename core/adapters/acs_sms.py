@@ -1,7 +1,7 @@
 """core.ports.SmsSender on Azure Communication Services SMS (azure-communication-sms, aio client).
 
 The client is built with an explicit endpoint (a connection string would silently switch a local
-``http://`` emulator to https) and created once per worker, on first use.
+``http://`` emulator to https) and created once per worker, on first use (by core.bootstrap).
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ from core.observability import logger, redact
 if TYPE_CHECKING:
     from azure.communication.sms.aio import SmsClient
 
-    from core.container import Container
     from core.settings import AcsSettings
-
-_EXTRA_KEY = "sms_sender"
 
 
 class AcsSmsSender:
@@ -61,12 +58,3 @@ class AcsSmsSender:
         if self._client is not None:
             await self._client.close()
         self._client = None
-
-
-def get_sms_sender(container: Container) -> AcsSmsSender:
-    """The worker's SMS sender (one client per worker, closed with the container)."""
-    sender = container.extras.get(_EXTRA_KEY)
-    if sender is None:
-        sender = AcsSmsSender(container.settings.acs)
-        container.extras[_EXTRA_KEY] = sender
-    return sender

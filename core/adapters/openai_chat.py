@@ -17,14 +17,15 @@ import json
 import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
 from core.engine.prompts import continuation_messages
-from core.engine.safety import ContentFilteredError, is_content_filter_error
-from core.settings import ConfigurationError, LlmEndpointSettings, LlmSettings
+from core.errors import ContentFilteredError, ModelNotConfiguredError, ModelUnavailable
+from core.ports import ChatEvent, ChatMessage, Completed, Restarted, TextDelta, ToolCallRequest, Usage
+from core.settings import LlmEndpointSettings, LlmSettings
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -32,15 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-ChatMessage = dict[str, Any]
-
-
-class LlmNotConfiguredError(ConfigurationError):
-    """No model endpoint is configured."""
-
-
-class LlmError(RuntimeError):
-    """Every configured model failed (after retries and fallback)."""
 
 
 class _TransientError(Exception):
@@ -52,47 +44,25 @@ class _PermanentError(Exception):
 
 
 @dataclass
-class ToolCallRequest:
-    id: str
-    name: str
-    arguments: str
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass
-class TextDelta:
-    text: str
-
-
-@dataclass
-class Restarted:
-    """The previous attempt broke; text not yet released by the consumer must be dropped."""
-
-    reason: str
-
-
-@dataclass
-class Completed:
-    finish_reason: str
-    tool_calls: list[ToolCallRequest] = field(default_factory=list)
-    usage: Usage | None = None
-    model: str = ""
-    text: str = ""
-
-
-LlmEvent = TextDelta | Restarted | Completed
-
-
-@dataclass
 class _Endpoint:
     name: str
     settings: LlmEndpointSettings
     client: Any = None
+
+
+def is_content_filter_error(exc: BaseException) -> bool:
+    """True for an Azure OpenAI 400 with code "content_filter" (or an OpenAI-style equivalent)."""
+    code = getattr(exc, "code", None)
+    if code == "content_filter":
+        return True
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        if body.get("code") == "content_filter":
+            return True
+        inner = body.get("innererror")
+        if isinstance(inner, dict) and inner.get("code") == "ResponsibleAIPolicyViolation":
+            return True
+    return False
 
 
 def _classify(exc: BaseException) -> Exception:
@@ -113,10 +83,12 @@ def _classify(exc: BaseException) -> Exception:
     return _PermanentError(f"{type(exc).__name__}: {exc}")
 
 
-class LlmClient:
+class OpenAIChatModel:
+    """core.ports.ChatModel over the openai SDK, a primary model and an optional fallback."""
+
     def __init__(self, settings: LlmSettings) -> None:
         if not settings.configured:
-            raise LlmNotConfiguredError(
+            raise ModelNotConfiguredError(
                 "The LLM is not configured: set LLM__PRIMARY__ENDPOINT and LLM__PRIMARY__MODEL "
                 "(and LLM__PRIMARY__API_KEY, or LLM__PRIMARY__PROVIDER=azure_openai for Entra ID)"
             )
@@ -127,7 +99,7 @@ class LlmClient:
         self._credential: Any = None
 
     @classmethod
-    def from_settings(cls, settings: LlmSettings) -> LlmClient:
+    def from_settings(cls, settings: LlmSettings) -> OpenAIChatModel:
         return cls(settings)
 
     # -- clients ----------------------------------------------------------------------------------
@@ -200,12 +172,12 @@ class LlmClient:
         *,
         already_said: Callable[[], str] | None = None,
         temperature: float | None = None,
-    ) -> AsyncGenerator[LlmEvent, None]:
+    ) -> AsyncGenerator[ChatEvent, None]:
         """Stream one answer: TextDelta events, then one Completed (with tool calls and usage).
 
         `already_said` returns the text of this answer the caller has already heard; it is sent with a
         retry that follows a broken stream so the model continues instead of starting over.
-        Raises ContentFilteredError (no retry) or LlmError (every attempt failed).
+        Raises ContentFilteredError (no retry) or ModelUnavailable (every attempt failed).
         """
         failures: list[str] = []
         emitted = False
@@ -232,7 +204,7 @@ class LlmClient:
                     failures.append(f"{endpoint.name}: {exc}")
                     log.warning("LLM %s failed (not retried): %s", endpoint.name, exc)
                     break
-        raise LlmError("every model failed: " + "; ".join(failures))
+        raise ModelUnavailable("every model failed: " + "; ".join(failures))
 
     async def _stream_once(
         self,
@@ -240,7 +212,7 @@ class LlmClient:
         messages: list[ChatMessage],
         tools: Sequence[dict[str, Any]] | None,
         temperature: float | None,
-    ) -> AsyncIterator[LlmEvent]:
+    ) -> AsyncIterator[ChatEvent]:
         kwargs: dict[str, Any] = {
             "model": endpoint.settings.model,
             "messages": messages,
@@ -325,7 +297,7 @@ class LlmClient:
                     else None
                 )
                 return choice.message.content or "", usage
-        raise LlmError("every model failed: " + "; ".join(failures))
+        raise ModelUnavailable("every model failed: " + "; ".join(failures))
 
     async def complete_json(
         self, messages: Sequence[ChatMessage], schema: type[ModelT], *, attempts: int = 3
@@ -356,7 +328,7 @@ class LlmClient:
                     f"matching the schema {json.dumps(schema.model_json_schema())}.",
                 },
             ]
-        raise LlmError(f"no valid {schema.__name__} after {attempts} attempts: {problem}")
+        raise ModelUnavailable(f"no valid {schema.__name__} after {attempts} attempts: {problem}")
 
 
 def _strip_fences(content: str) -> str:

@@ -1,0 +1,177 @@
+"""The one composition root of the product: a typed per-worker object, one lazily built field per port.
+
+Nothing else creates clients. Each field is built on first use (adapters import their SDKs then, so a
+cold start pays for nothing it does not use) and reused by every invocation of the worker. Tests pass
+their own implementations as keyword arguments::
+
+    services = get_services()                 # the worker's, from the environment's settings
+    await services.flow.handle_callback(...)
+    Services(settings, telephony=FakeTelephony())   # a test's
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from core.callflow import CallFlow
+    from core.engine.turn import TurnEngine
+    from core.ports import (
+        CallbackVerifier,
+        CallStore,
+        ChatModel,
+        DocumentSearch,
+        EventInbox,
+        QueueSender,
+        ReadinessReport,
+        SmsSender,
+        Telephony,
+    )
+
+T = TypeVar("T")
+
+
+class _Lazy(Generic[T]):
+    """A field built by ``build(services)`` on first read, then kept."""
+
+    def __init__(self, build: Callable[[Services], T]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _Lazy[T]: ...
+
+    @overload
+    def __get__(self, obj: Services, objtype: type | None = None) -> T: ...
+
+    def __get__(self, obj: Services | None, objtype: type | None = None) -> T | _Lazy[T]:
+        if obj is None:
+            return self
+        built: dict[str, Any] = obj.built
+        if self._name not in built:
+            built[self._name] = self._build(obj)
+        value: T = built[self._name]
+        return value
+
+    def __set__(self, obj: Services, value: T) -> None:
+        obj.built[self._name] = value
+
+
+def _calls(s: Services) -> CallStore:
+    from core.adapters.cosmos_store import CosmosCallStore
+
+    return CosmosCallStore(s.settings.cosmos)
+
+
+def _inbox(s: Services) -> EventInbox:
+    from core.adapters.table_inbox import TableEventInbox
+
+    return TableEventInbox(s.settings.storage)
+
+
+def _queues(s: Services) -> QueueSender:
+    from core.adapters.storage_queue import StorageQueueSender
+
+    return StorageQueueSender(s.settings.storage)
+
+
+def _telephony(s: Services) -> Telephony:
+    from core.adapters.acs_telephony import AcsTelephony
+
+    return AcsTelephony(s.settings.acs)
+
+
+def _sms(s: Services) -> SmsSender:
+    from core.adapters.acs_sms import AcsSmsSender
+
+    return AcsSmsSender(s.settings.acs)
+
+
+def _chat_model(s: Services) -> ChatModel:
+    """Raises ModelNotConfiguredError, naming the settings, when no model endpoint is set."""
+    from core.adapters.openai_chat import OpenAIChatModel
+
+    return OpenAIChatModel(s.settings.llm)
+
+
+def _verifier(s: Services) -> CallbackVerifier:
+    from core.adapters.callback_jwt import JwksCallbackVerifier
+
+    return JwksCallbackVerifier(s.settings.acs)
+
+
+def _search(s: Services) -> DocumentSearch:
+    from core.engine.search import NoDocumentSearch
+
+    return NoDocumentSearch()
+
+
+def _engine(s: Services) -> TurnEngine:
+    from core.engine.turn import TurnEngine
+
+    return TurnEngine(s.settings, s.chat_model, sms=s.sms, search=s.search)
+
+
+def _flow(s: Services) -> CallFlow:
+    from core.callflow import CallFlow
+
+    return CallFlow(s)
+
+
+class Services:
+    """The worker's ports and services. Readiness checks the storage every invocation depends on."""
+
+    calls = _Lazy(_calls)
+    inbox = _Lazy(_inbox)
+    queues = _Lazy(_queues)
+    telephony = _Lazy(_telephony)
+    sms = _Lazy(_sms)
+    chat_model = _Lazy(_chat_model)
+    verifier = _Lazy(_verifier)
+    search = _Lazy(_search)
+    engine = _Lazy(_engine)
+    flow = _Lazy(_flow)
+
+    # What readiness probes, whatever has been built so far: the storage every invocation needs.
+    READINESS = ("calls", "inbox", "queues")
+
+    def __init__(self, settings: Settings, **given: Any) -> None:
+        from core.observability import configure as configure_observability
+
+        unknown = set(given) - {name for name, v in vars(Services).items() if isinstance(v, _Lazy)}
+        if unknown:
+            raise TypeError(f"Services has no port named {', '.join(sorted(unknown))}")
+        self.settings = settings
+        self.built: dict[str, Any] = dict(given)
+        configure_observability(settings)
+
+    async def readiness(self) -> ReadinessReport:
+        from core.readiness import check_readiness
+
+        return await check_readiness({name: getattr(self, name).ready for name in self.READINESS})
+
+    async def close(self) -> None:
+        """Close every client built so far (once per worker, or at the end of a test)."""
+        built, self.built = self.built, {}
+        for value in built.values():
+            close = getattr(value, "close", None)
+            if close is not None:
+                await close()
+
+
+@functools.cache
+def get_services() -> Services:
+    return Services(get_settings())
+
+
+def reset_services() -> None:
+    """Forget the worker's services and settings (tests that change the environment)."""
+    get_services.cache_clear()
+    get_settings.cache_clear()

@@ -1,0 +1,124 @@
+"""Hang-up and transfer, each performed once, after its announcement has been played."""
+
+from __future__ import annotations
+
+from core.callflow.context import FlowContext
+from core.callflow.events import CallEvent, CallTransferAccepted, CallTransferFailed, PlayEnded
+from core.errors import CallGone, TelephonyError
+from core.models import (
+    Action,
+    Call,
+    CallStatus,
+    EndingKind,
+    Message,
+    OperationContext,
+    PendingAction,
+    Persona,
+    Purpose,
+)
+
+
+def needs_nothing(ctx: FlowContext, event: CallEvent) -> bool:
+    """A play's end that cannot be the announcement of a pending hang-up or transfer."""
+    if not isinstance(event, PlayEnded):
+        return False
+    context = event.context
+    if context is None:
+        return False
+    return context.purpose is Purpose.GREETING or (
+        context.is_turn_play and context.ref in ctx.memory.quiet_turns
+    )
+
+
+async def on_play_ended(ctx: FlowContext, call: Call, event: PlayEnded, received_at: float) -> None:
+    context = event.context
+    if context is None or call.status is CallStatus.ENDED:
+        return
+    raw = context.format()
+    # A play of a turn still running may be the announcement of a hang-up or transfer that turn is
+    # about to request: remember it was played (the turn side then runs the action).
+    running = context.purpose is Purpose.TURN and call.connection.is_open(context.ref)
+    if call.connection.waits_for(raw) or running:
+        await perform_when_played(ctx, call, raw, from_play=True)
+
+
+async def perform_when_played(ctx: FlowContext, call: Call, context: str, *, from_play: bool) -> None:
+    """Run the pending action (hang-up, transfer) once its announcement has been played.
+
+    Both sides record what they know in the call document: the play side that `context` was played,
+    the turn side the pending action. Whichever writes second runs the action, exactly once."""
+    started: list[tuple[PendingAction, str, str]] = []
+
+    def check(c: Call) -> bool:
+        started.clear()
+        if from_play:
+            c.connection.mark_played(context)
+        pending = c.connection.start_pending() if c.status is not CallStatus.ENDED else None
+        if pending is not None:
+            started.append((pending, c.connection_id or "", c.initiate.agent_phone_number))
+        return from_play or pending is not None
+
+    call = await ctx.calls.update(call.call_id, check, current=call)
+    if not started:
+        return
+    pending, connection_id, agent = started[0]
+    if pending.kind is EndingKind.HANGUP:
+        try:
+            await ctx.tel.hang_up(connection_id)
+        except CallGone:
+            return  # the caller hung up first
+        except BaseException:
+            await ctx.calls.update(call.call_id, lambda c: c.connection.retry_pending(pending.context))
+            raise
+        return
+    try:
+        transfer = OperationContext(Purpose.TRANSFER, pending.context)
+        await ctx.tel.transfer(connection_id, agent, context=transfer.format())
+    except TelephonyError as exc:
+        ctx.log.warning("transfer of call %s failed: %s", call.call_id, exc)
+        fresh = await ctx.calls.get(call.call_id)
+        if fresh is not None:
+            await transfer_failed(ctx, fresh, fresh.connection_id or "", f"xfer-error:{context}")
+
+
+async def on_transfer_accepted(
+    ctx: FlowContext, call: Call, event: CallTransferAccepted, received_at: float
+) -> None:
+    def transferred(c: Call) -> bool:
+        if not c.connection.accept_transfer():
+            return False
+        c.messages.append(
+            Message(
+                persona=Persona.ASSISTANT,
+                action=Action.TRANSFER,
+                content=f"Transferred to {c.initiate.agent_phone_number}",
+                source_id=event.id,
+            )
+        )
+        return True
+
+    await ctx.calls.update(call.call_id, transferred, current=call)
+
+
+async def on_transfer_failed(
+    ctx: FlowContext, call: Call, event: CallTransferFailed, received_at: float
+) -> None:
+    await transfer_failed(ctx, call, event.connection_id or call.connection_id or "", event.id)
+
+
+async def transfer_failed(ctx: FlowContext, call: Call, connection_id: str, source_id: str) -> None:
+    """Nobody took the call: say so and keep the conversation going."""
+    if call.status is CallStatus.ENDED:
+        return
+    text = ctx.phrase("transfer_failed", call)
+
+    def failed(c: Call) -> bool:
+        if c.has_message(source_id):
+            return False
+        c.connection.cancel_ending()
+        c.messages.append(Message(persona=Persona.ASSISTANT, content=text, source_id=source_id))
+        return True
+
+    call = await ctx.calls.update(call.call_id, failed, current=call)
+    listen = OperationContext(Purpose.LISTEN, source_id)
+    await ctx.listen(call, connection_id, listen, [ctx.spoken(call, text)])

@@ -1,0 +1,166 @@
+"""A call's life: placed or answered, connected (the greeting), disconnected (the post-call job)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from core.callflow.context import FlowContext
+from core.callflow.events import CallConnected, CallDisconnected, ConnectionFailed, RecordingStateChanged
+from core.errors import TelephonyError, TelephonyRefused
+from core.models import (
+    Action,
+    Call,
+    CallDirection,
+    CallStatus,
+    InitiateRequest,
+    Message,
+    OperationContext,
+    Persona,
+    Purpose,
+    normalize_e164,
+    utcnow,
+)
+from core.observability import tracer
+
+
+async def place_call(ctx: FlowContext, initiate: InitiateRequest) -> Call:
+    """POST /call: store the call, then place it. TelephonyRefused when ACS will not place it (the
+    call is stored as ended, with the reason)."""
+    call = await ctx.calls.create(Call(direction=CallDirection.OUTBOUND, initiate=initiate))
+    with tracer().start_as_current_span("callflow.create_call") as span:
+        span.set_attribute("call.id", call.call_id)
+        try:
+            connection_id = await ctx.tel.call(initiate.phone_number, ctx.callback_url(call))
+        except TelephonyError as exc:
+            ctx.log.warning("placing call %s failed: %s", call.call_id, exc)
+            reason = f"could not place the call: {type(exc).__name__}"
+            await ctx.calls.update(call.call_id, lambda c: c.end(reason), current=call)
+            raise TelephonyRefused("the telephony service refused to place the call") from exc
+    return await ctx.calls.update(call.call_id, lambda c: c.attach(connection_id), current=call)
+
+
+async def answer_incoming(ctx: FlowContext, event_id: str, data: dict[str, Any]) -> str | None:
+    """Event Grid IncomingCall: answer it, for a new call or the caller's recent one (resume)."""
+    from core.callflow.outbound import default_initiate
+
+    context = str(data.get("incomingCallContext") or "")
+    caller = data.get("from") or {}
+    raw_number = str((caller.get("phoneNumber") or {}).get("value") or "")
+    if not context or not raw_number:
+        ctx.log.warning("IncomingCall %s without context or caller phone number: ignored", event_id)
+        return None
+    try:
+        number = normalize_e164(raw_number)
+    except ValueError:
+        ctx.log.warning("IncomingCall %s from an invalid number: ignored", event_id)
+        return None
+    inbox, partition = ctx.services.inbox, "incoming-call"
+    if not await inbox.claim(partition, event_id):
+        return None
+    try:
+        with tracer().start_as_current_span("callflow.IncomingCall") as span:
+            conversation = ctx.settings.conversation
+            previous = None
+            if conversation.callback_window_hours > 0:
+                since = utcnow() - timedelta(hours=conversation.callback_window_hours)
+                previous = await ctx.calls.latest_for_phone_number(number, since)
+            if previous is None:
+                initiate = default_initiate(number, conversation)
+                call = await ctx.calls.create(Call(direction=CallDirection.INBOUND, initiate=initiate))
+            else:
+                call = await ctx.calls.update(previous.call_id, lambda c: c.resume(), current=previous)
+            span.set_attribute("call.id", call.call_id)
+            connection_id = await ctx.tel.answer(context, ctx.callback_url(call))
+            await ctx.calls.update(call.call_id, lambda c: c.attach(connection_id), current=call)
+            return call.call_id
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await inbox.release(partition, event_id)
+        raise
+
+
+async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, received_at: float) -> None:
+    from core.callflow.dialog import listen_for_language
+
+    connection_id = event.connection_id
+    greeting: list[tuple[str, bool]] = []
+
+    def connected(c: Call) -> bool:
+        greeting.clear()
+        if c.status is CallStatus.ENDED or not c.connection.greet(connection_id, event.server_call_id):
+            return False
+        c.status = CallStatus.CONNECTED
+        c.connection_id = connection_id or c.connection_id
+        text = ctx.phrase("welcome_back" if c.resumed else "greeting", c)
+        c.messages.append(
+            Message(persona=Persona.ASSISTANT, action=Action.CALL, content=text, source_id=event.id)
+        )
+        greeting.append((text, len(c.initiate.languages) > 1 and not c.language_chosen))
+        return True
+
+    call = await ctx.calls.update(call.call_id, connected, current=call)
+    if not greeting:
+        return
+    text, choose = greeting[0]
+    # Recording starts with the connection (so the greeting is on it), alongside the greeting.
+    recording = (
+        asyncio.create_task(_start_recording(ctx, call.call_id, connection_id))
+        if ctx.settings.acs.recording_enabled
+        else None
+    )
+    spoken = ctx.spoken(call, text)
+    if choose:
+        await ctx.play(call, connection_id, spoken, OperationContext(Purpose.GREETING, event.id))
+        await listen_for_language(ctx, call, connection_id, event.id)
+    else:
+        await ctx.listen(call, connection_id, OperationContext(Purpose.LISTEN, event.id), [spoken])
+    if recording is not None:
+        await recording
+
+
+async def _start_recording(ctx: FlowContext, call_id: str, connection_id: str) -> None:
+    try:
+        await ctx.tel.start_recording(connection_id)
+    except TelephonyError as exc:  # recording is best effort: the conversation goes on
+        ctx.log.warning("starting the recording of call %s failed: %s", call_id, exc)
+
+
+async def on_recording(
+    ctx: FlowContext, call: Call, event: RecordingStateChanged, received_at: float
+) -> None:
+    state = event.state
+    await ctx.calls.update(call.call_id, lambda c: c.connection.set_recording(state), current=call)
+
+
+async def on_disconnected(ctx: FlowContext, call: Call, event: CallDisconnected, received_at: float) -> None:
+    connection_id = event.connection_id or call.connection_id or "-"
+    enqueue: list[bool] = []
+
+    def finalize(c: Call) -> bool:
+        enqueue.clear()
+        ending = c.status is not CallStatus.ENDED
+        enqueue.append(c.finalize(connection_id, event.id))
+        return ending or enqueue[0]
+
+    await ctx.calls.update(call.call_id, finalize, current=call)
+    handle = ctx.memory.running.get(call.call_id)
+    if handle is not None:
+        handle.interrupt()
+        ctx.memory.end_turn(handle)
+    if not enqueue[0]:
+        return
+    try:
+        await ctx.services.queues.send(ctx.settings.storage.post_call_queue, {"call_id": call.call_id})
+    except BaseException:
+        await ctx.calls.update(call.call_id, lambda c: c.unqueue_post_call(connection_id))
+        raise
+
+
+async def on_connection_failed(
+    ctx: FlowContext, call: Call, event: ConnectionFailed, received_at: float
+) -> None:
+    reason = f"{event.type} ({event.sub_code})"
+    await ctx.calls.update(call.call_id, lambda c: c.end(reason), current=call)

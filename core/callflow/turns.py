@@ -1,0 +1,292 @@
+"""One conversational turn: the caller's words in, the model's answer spoken as it streams.
+
+The turn reads the call once (the caller's event brought it) and writes it twice, each write
+conditional on the ETag of the one before: the caller's words at once (concurrently with the model),
+the answer when it is complete. A turn has a handle: a newer utterance interrupts it before its next
+sentence, on this worker at once and on another through the store (checked at most every second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.callflow.context import FlowContext, TurnHandle
+from core.callflow.dialog import say_goodbye
+from core.callflow.endings import perform_when_played
+from core.callflow.events import CallEvent
+from core.errors import ProductError, TelephonyError
+from core.models import (
+    Action,
+    Call,
+    CallStatus,
+    EndingKind,
+    Message,
+    OperationContext,
+    Persona,
+    Purpose,
+    SpokenText,
+)
+from core.observability import meter, redact, tracer
+
+if TYPE_CHECKING:
+    from core.engine.outcome import TurnOutcome
+    from core.engine.turn import Turn
+
+# A running turn reads the store at most this often to learn it was superseded on another instance
+# (the same instance knows at once); the end of the turn checks the fresh state anyway.
+SUPERSEDE_CHECK_S = 1.0
+
+
+@functools.cache
+def _instruments() -> dict[str, Any]:
+    m = meter()
+    return {
+        "latency": m.create_histogram(
+            "call.answer.latency",
+            unit="ms",
+            description="RecognizeCompleted received to first play request sent",
+        ),
+        "llm": m.create_histogram(
+            "call.llm.first_sentence", unit="ms", description="LLM time to first complete sentence"
+        ),
+        "overhead": m.create_histogram(
+            "call.answer.overhead", unit="ms", description="Answer latency minus the LLM's share"
+        ),
+    }
+
+
+@dataclass
+class SpokenTurn:
+    """What a turn said, as it happened."""
+
+    handle: TurnHandle
+    turn: Turn | None = None
+    first_context: OperationContext | None = None
+    answer_latency_ms: float | None = None
+    line_dead: bool = False
+    rest: list[SpokenText] = field(default_factory=list)
+    extra_messages: list[Message] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> TurnOutcome | None:
+        return self.turn.outcome if self.turn is not None else None
+
+    def last_context(self) -> OperationContext:
+        """The context of the turn's last play: a hang-up or transfer waits for it to be played."""
+        turn_id = self.handle.turn_id
+        if self.rest:
+            return OperationContext.turn(turn_id, len(self.rest))
+        return self.first_context or OperationContext.turn(turn_id, OperationContext.SILENT)
+
+
+async def on_speech(
+    ctx: FlowContext,
+    call: Call,
+    event: CallEvent,
+    text: str,
+    received_at: float,
+    *,
+    action: Action = Action.TALK,
+) -> None:
+    if not call.live:
+        return
+    from core.engine.safety import clean_caller_text
+
+    call_id, turn_id = call.call_id, event.id
+    connection_id = event.connection_id or call.connection_id or ""
+    if call.counters.turns >= ctx.settings.conversation.max_turns:
+        await say_goodbye(ctx, call, event)
+        return
+    handle, older = ctx.memory.start_turn(call_id, turn_id)
+    stored_older = call.connection.open_turn
+    # A newer utterance, or an SMS (the caller may be listening or being listened to), clears the
+    # media queue so the answer is heard and recognition starts afresh after it.
+    cancel: asyncio.Task[None] | None = None
+    if action is Action.SMS or older is not None or (stored_older and stored_older != turn_id):
+        cancel = asyncio.create_task(_cancel_media(ctx, connection_id))
+    caller = Message(
+        persona=Persona.HUMAN, action=action, content=clean_caller_text(text), source_id=f"{turn_id}:caller"
+    )
+    begin = asyncio.create_task(
+        ctx.calls.update(call_id, lambda c: c.begin_turn(turn_id, caller), current=call)
+    )
+    watcher = asyncio.create_task(_watch_store(ctx, handle, begin))
+    with tracer().start_as_current_span("callflow.turn") as span:
+        span.set_attribute("call.id", call_id)
+        span.set_attribute("turn.id", turn_id)
+        try:
+            spoken = await _speak(ctx, call, connection_id, handle, caller, cancel, received_at)
+        finally:
+            watcher.cancel()
+            if cancel is not None and not cancel.done():
+                await asyncio.gather(cancel, return_exceptions=True)
+            await asyncio.gather(watcher, return_exceptions=True)
+            begun = await begin
+        await _finish(ctx, begun, connection_id, spoken)
+        if spoken.answer_latency_ms is not None:
+            span.set_attribute("call.answer.latency_ms", spoken.answer_latency_ms)
+
+
+async def _cancel_media(ctx: FlowContext, connection_id: str) -> None:
+    try:
+        await ctx.tel.cancel_media(connection_id)
+    except TelephonyError as exc:
+        ctx.log.info("cancel media on %s: %s", connection_id, exc)
+
+
+async def _watch_store(ctx: FlowContext, handle: TurnHandle, begin: asyncio.Task[Call]) -> None:
+    """Interrupt the turn when the store says another worker's turn took over (or the call ended)."""
+    await asyncio.gather(begin, return_exceptions=True)
+    while not handle.interrupted:
+        await asyncio.sleep(SUPERSEDE_CHECK_S)
+        fresh = await ctx.calls.get(handle.call_id)
+        if fresh is None or fresh.status is CallStatus.ENDED or fresh.current_turn_id != handle.turn_id:
+            handle.interrupt()
+
+
+async def _speak(
+    ctx: FlowContext,
+    call: Call,
+    connection_id: str,
+    handle: TurnHandle,
+    caller: Message,
+    cancel: asyncio.Task[None] | None,
+    received_at: float,
+) -> SpokenTurn:
+    result = SpokenTurn(handle=handle)
+    try:
+        engine = ctx.services.engine
+    except ProductError as exc:  # no model configured: say so to the caller, keep listening
+        ctx.log.error("no conversation engine for call %s: %s", call.call_id, exc)
+        text = ctx.phrase("error", call)
+        result.extra_messages.append(
+            Message(persona=Persona.ASSISTANT, content=text, source_id=handle.turn_id)
+        )
+        await _play_first(ctx, connection_id, ctx.spoken(call, text), result, cancel, received_at)
+        return result
+    turn = engine.run(call, None, turn_id=handle.turn_id, stop=handle.stop, extra_messages=[caller])
+    result.turn = turn
+    stream = turn.__aiter__()
+    pending_first: asyncio.Future[Any] = asyncio.ensure_future(anext(stream))
+    try:
+        done, _ = await asyncio.wait({pending_first}, timeout=ctx.settings.llm.filler_after_s)
+        if not done:
+            filler = ctx.spoken(call, ctx.phrase("filler", call))
+            with contextlib.suppress(TelephonyError):
+                context = OperationContext.turn(handle.turn_id, OperationContext.FILLER)
+                await ctx.tel.play(connection_id, filler, context=context.format())
+        try:
+            speech = await pending_first
+        except StopAsyncIteration:
+            return result
+        while True:
+            spoken = ctx.spoken(call, speech.text, speech.style, speech.language)
+            if result.first_context is None:
+                if not await _play_first(ctx, connection_id, spoken, result, cancel, received_at):
+                    break
+            elif ctx.memory.is_current(handle):
+                result.rest.append(spoken)
+            try:
+                speech = await anext(stream)
+            except StopAsyncIteration:
+                break
+    finally:
+        if not pending_first.done():
+            pending_first.cancel()
+            await asyncio.gather(pending_first, return_exceptions=True)
+        await stream.aclose()  # type: ignore[attr-defined]
+    return result
+
+
+async def _play_first(
+    ctx: FlowContext,
+    connection_id: str,
+    spoken: SpokenText,
+    result: SpokenTurn,
+    cancel: asyncio.Task[None] | None,
+    received_at: float,
+) -> bool:
+    if cancel is not None:
+        await asyncio.gather(cancel, return_exceptions=True)
+    context = OperationContext.turn(result.handle.turn_id, 0)
+    try:
+        await ctx.tel.play(connection_id, spoken, context=context.format())
+    except TelephonyError as exc:
+        ctx.log.info("play on %s failed (%s); the line is gone", connection_id, exc)
+        result.line_dead = True
+        return False
+    result.first_context = context
+    result.answer_latency_ms = (time.perf_counter() - received_at) * 1000
+    return True
+
+
+async def _finish(ctx: FlowContext, begun: Call, connection_id: str, spoken: SpokenTurn) -> None:
+    """Persist the turn first (a few ms; the caller is still hearing the first sentence), then act on
+    the fresh state: a turn superseded on another worker, or a call ended meanwhile, stays silent."""
+    from core.engine.outcome import EndCall, TransferToAgent
+
+    handle = spoken.handle
+    turn_id = handle.turn_id
+    outcome = spoken.outcome
+    superseded = bool(outcome is not None and outcome.superseded) or not ctx.memory.is_current(handle)
+    actions = list(outcome.actions) if outcome is not None else []
+    terminal = next((a for a in actions if isinstance(a, TransferToAgent | EndCall)), None)
+    kind = EndingKind.TRANSFER if isinstance(terminal, TransferToAgent) else EndingKind.HANGUP
+    llm_ms = outcome.llm_first_sentence_ms if outcome is not None else None
+    latency = spoken.answer_latency_ms
+    last = spoken.last_context()
+    decided: list[bool] = []
+
+    def finish(c: Call) -> bool:
+        decided.clear()
+        applied = outcome is not None and outcome.mutation(c) is not False
+        for message in spoken.extra_messages:
+            if not c.has_message(message.source_id or ""):
+                c.messages.append(message.model_copy(deep=True))
+                applied = True
+        if applied and latency is not None and llm_ms is not None:
+            c.timing.answer_latency_ms.append(round(latency, 2))
+            c.timing.llm_first_sentence_ms.append(round(llm_ms, 2))
+        applied = c.connection.close(turn_id) or applied
+        live = not spoken.line_dead and not superseded and c.current_turn_id == turn_id and c.live
+        if live and terminal is not None:
+            silent = last.part == OperationContext.SILENT
+            applied = c.connection.request_ending(kind, last.format(), silent=silent) or applied
+        decided.append(live)
+        return applied
+
+    state = await ctx.calls.update(begun.call_id, finish, current=begun)
+    if decided and decided[0]:
+        if terminal is not None:
+            for index, item in enumerate(spoken.rest, start=1):
+                context = OperationContext.turn(turn_id, index)
+                try:
+                    await ctx.tel.play(connection_id, item, context=context.format())
+                except TelephonyError as exc:
+                    ctx.log.info("play on %s failed: %s", connection_id, exc)
+            if not spoken.rest:
+                await perform_when_played(ctx, state, last.format(), from_play=False)
+        else:
+            ctx.memory.quiet(turn_id)
+            listen = OperationContext(Purpose.LISTEN, turn_id)
+            await ctx.listen(state, connection_id, listen, spoken.rest)
+    ctx.memory.end_turn(handle)
+    if latency is not None and llm_ms is not None:
+        instruments = _instruments()
+        attributes = {"superseded": superseded}
+        instruments["latency"].record(latency, attributes)
+        instruments["llm"].record(llm_ms, attributes)
+        instruments["overhead"].record(max(0.0, latency - llm_ms), attributes)
+    ctx.log.debug(
+        "turn %s of call %s: latency=%s llm=%s said=%s",
+        turn_id,
+        begun.call_id,
+        latency,
+        llm_ms,
+        redact(" ".join(s.text for s in spoken.rest)),
+    )
