@@ -7,7 +7,7 @@ memory. Nothing outside ``core.adapters`` sees an SDK type.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -211,7 +211,7 @@ class ChatModel(Protocol):
         tools: list[dict[str, Any]] | None = None,
         *,
         already_said: Callable[[], str] | None = None,
-    ) -> AsyncIterator[ChatEvent]: ...
+    ) -> AsyncGenerator[ChatEvent, None]: ...
 
     async def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> tuple[str, Usage | None]: ...
 

@@ -107,7 +107,7 @@ class OpenAIChatModel:
     def _client(self, endpoint: _Endpoint) -> AsyncOpenAI:
         if endpoint.client is None:
             endpoint.client = self._make_client(endpoint.settings)
-        return endpoint.client  # type: ignore[no-any-return]
+        return cast("AsyncOpenAI", endpoint.client)
 
     def _make_client(self, settings: LlmEndpointSettings) -> AsyncOpenAI:
         if settings.provider == "azure_openai":

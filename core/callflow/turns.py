@@ -199,7 +199,7 @@ async def _speak(
         if not pending_first.done():
             pending_first.cancel()
             await asyncio.gather(pending_first, return_exceptions=True)
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
     return result
 
 

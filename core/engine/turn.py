@@ -8,7 +8,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
@@ -100,13 +100,13 @@ class Turn:
             raise RuntimeError("the turn's outcome is available once iteration has ended")
         return self._outcome
 
-    def __aiter__(self) -> AsyncIterator[Speech]:
+    def __aiter__(self) -> AsyncGenerator[Speech, None]:
         if self._started:
             raise RuntimeError("a turn can be iterated once")
         self._started = True
         return self._generate()
 
-    async def _generate(self) -> AsyncIterator[Speech]:
+    async def _generate(self) -> AsyncGenerator[Speech, None]:
         engine, turn_id = self._engine, self._turn_id
         started = time.perf_counter()
         working = self._call.model_copy(deep=True)
