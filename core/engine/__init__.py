@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from core.engine.phrases import phrase
     from core.engine.safety import ContentFilteredError
     from core.engine.search import DocumentHit, DocumentSearch, NoDocumentSearch
+    from core.engine.toolbox import ToolError
     from core.engine.turn import Turn, TurnEngine
 
 _EXPORTS = {
@@ -38,6 +39,7 @@ _EXPORTS = {
     "DocumentHit": "core.engine.search",
     "DocumentSearch": "core.engine.search",
     "NoDocumentSearch": "core.engine.search",
+    "ToolError": "core.engine.toolbox",
     "Turn": "core.engine.turn",
     "TurnEngine": "core.engine.turn",
 }
@@ -53,6 +55,7 @@ __all__ = [
     "LlmNotConfiguredError",
     "NoDocumentSearch",
     "Speech",
+    "ToolError",
     "TransferToAgent",
     "Turn",
     "TurnAction",
