@@ -208,7 +208,7 @@ class ChatModel(Protocol):
     def stream(
         self,
         messages: Sequence[ChatMessage],
-        tools: list[dict[str, Any]] | None = None,
+        tools: Sequence[dict[str, Any]] | None = None,
         *,
         already_said: Callable[[], str] | None = None,
     ) -> AsyncGenerator[ChatEvent, None]: ...

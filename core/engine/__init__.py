@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from core.engine.outcome import ChangeLanguage, EndCall, Speech, TransferToAgent, TurnAction, TurnOutcome
     from core.engine.phrases import phrase
     from core.engine.search import DocumentHit, DocumentSearch, NoDocumentSearch
+    from core.engine.toolbox import ToolError
     from core.engine.turn import Turn, TurnEngine
 
 _EXPORTS = {
@@ -32,6 +33,7 @@ _EXPORTS = {
     "DocumentHit": "core.engine.search",
     "DocumentSearch": "core.engine.search",
     "NoDocumentSearch": "core.engine.search",
+    "ToolError": "core.engine.toolbox",
     "Turn": "core.engine.turn",
     "TurnEngine": "core.engine.turn",
 }
@@ -43,6 +45,7 @@ __all__ = [
     "EndCall",
     "NoDocumentSearch",
     "Speech",
+    "ToolError",
     "TransferToAgent",
     "Turn",
     "TurnAction",

@@ -1,9 +1,11 @@
 """JSON-schema function definitions generated from typed Python signatures and docstrings.
 
-A tool is an ``async def name(self, arg: Type = default, ...) -> str`` whose docstring's first paragraph
-describes the tool and whose ``Args:`` section (Google style: ``name: description``) describes each
-parameter. Parameter types may be any pydantic-compatible annotation; arguments are validated with a
-pydantic model built from the same signature.
+A tool is an ``async def name(self, *, arg: Annotated[Type, Field(...)] = default, ...) -> str`` whose
+docstring's first paragraph describes the tool and whose ``Args:`` section (Google style:
+``name: description``) describes each parameter. Types may be any pydantic-compatible annotation; the
+``Field`` metadata carries the constraints (``min_length``, ``max_length``, ``ge``, ...). Arguments are
+validated with a pydantic model built from the same signature, so what the model is told and what is
+enforced are one declaration.
 """
 
 from __future__ import annotations
@@ -80,35 +82,40 @@ class ToolSpec:
 
 
 def tool_spec(function: Callable[..., Any], *, name: str | None = None) -> ToolSpec:
-    """Build the spec of one tool function (a bound or unbound method, or a plain function)."""
+    """Build the spec of one tool function (a bound or unbound method, or a plain function).
+
+    Each parameter is ``name: Annotated[type, Field(constraints...)] = default``; its description comes
+    from the ``Field`` or, when the ``Field`` has none, from the docstring's ``Args:`` section.
+    """
+    tool_name = name or function.__name__
     description, param_docs = parse_docstring(function.__doc__)
     hints = typing.get_type_hints(function, include_extras=True)
     fields: dict[str, Any] = {}
     for parameter in inspect.signature(function).parameters.values():
-        if (
-            parameter.name in ("self", "cls")
-            or parameter.name.startswith("_")
-            or parameter.kind
-            in (
-                parameter.VAR_POSITIONAL,
-                parameter.VAR_KEYWORD,
-            )
-        ):
+        if parameter.name in ("self", "cls"):
             continue
-        annotation = hints.get(parameter.name, str)
-        param_doc = param_docs.get(parameter.name)
+        where = f"tool {tool_name}, parameter {parameter.name}"
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise TypeError(f"{where}: a tool declares each argument it takes (no *args or **kwargs)")
         if isinstance(parameter.default, FieldInfo):
-            info = parameter.default
-            if info.description is None and param_doc:
-                info = FieldInfo.merge_field_infos(info, description=param_doc)
-            fields[parameter.name] = (annotation, info)
-            continue
+            raise TypeError(
+                f"{where}: declare constraints as Annotated[type, Field(...)], not as the default"
+            )
+        if parameter.name not in hints:
+            raise TypeError(f"{where}: has no type annotation")
+        annotation = hints[parameter.name]
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-        fields[parameter.name] = (annotation, Field(default, description=param_doc))
-    tool_name = name or function.__name__
-    model = create_model(  # type: ignore[call-overload]
-        f"{tool_name}_arguments",
-        __config__=ConfigDict(extra="ignore"),
-        **fields,
-    )
+        param_doc = param_docs.get(parameter.name)
+        if param_doc and not _described(annotation):
+            fields[parameter.name] = (annotation, Field(default, description=param_doc))
+        else:
+            fields[parameter.name] = (annotation, Field(default))
+    model = create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="ignore"), **fields)
     return ToolSpec(name=tool_name, description=description, arguments=model)
+
+
+def _described(annotation: Any) -> bool:
+    """Whether an ``Annotated`` type already carries a description in its ``Field`` metadata."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return False
+    return any(isinstance(item, FieldInfo) and item.description for item in annotation.__metadata__)

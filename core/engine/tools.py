@@ -4,30 +4,34 @@ Tools work on the turn's working copy of the call (so later rounds see their eff
 change as an operation replayed by the turn's mutation on the freshest stored call. Numbers, the task
 and the claim schema come from ``call.initiate`` only: ``send_sms`` always texts the caller,
 ``talk_to_human`` always transfers to the configured agent, and no tool can change the task or schema.
+A tool refuses by raising ``ToolError``; dispatch, validation and the notes about ignored arguments are
+``core.engine.toolbox``'s.
 """
 
 from __future__ import annotations
 
-import ast
-import difflib
 import json
-import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from core.engine.outcome import ChangeLanguage, EndCall, TransferToAgent, TurnAction
 from core.engine.search import DocumentSearch, DocumentSearchNotConfiguredError, NoDocumentSearch
-from core.engine.tool_schema import ToolSpec, tool_spec
-from core.models import Action, Call, ClaimValueError, Message, Persona, Reminder
+from core.engine.toolbox import (
+    IgnoredArguments,
+    ToolArgumentError,
+    ToolDispatcher,
+    ToolError,
+    parse_arguments,
+    tool,
+)
+from core.models import Action, Call, ClaimValueError, Message, Persona, Reminder, utcnow
 from core.ports import SmsSender
-
-log = logging.getLogger(__name__)
 
 SPEECH_SPEED_MIN = 0.75
 SPEECH_SPEED_MAX = 1.5
@@ -38,69 +42,35 @@ MAX_REMINDERS = 20
 Operation = Callable[[Call], None]
 
 
-class ToolArgumentError(ValueError):
-    """Tool arguments that cannot be repaired safely."""
-
-
-_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-
-
-def parse_arguments(raw: str | None) -> tuple[dict[str, Any], bool]:
-    """Parse tool-call arguments, repairing what is safe to repair. Returns (arguments, repaired).
-
-    Repaired: empty string, code fences, text or garbage around the object, trailing commas,
-    single-quoted (Python-literal) objects. Anything else raises ToolArgumentError.
-    """
-    text = (raw or "").strip()
-    if not text:
-        return {}, bool(raw)
-    try:
-        value = json.loads(text)
-        if isinstance(value, dict):
-            return value, False
-    except ValueError:
-        value = None
-    candidate = _FENCE.sub("", text)
-    start = candidate.find("{")
-    if start >= 0:
-        body = candidate[start:]
-        for attempt in (body, _TRAILING_COMMA.sub(r"\1", body)):
-            try:
-                parsed, _ = json.JSONDecoder().raw_decode(attempt)
-            except ValueError:
-                continue
-            if isinstance(parsed, dict):
-                return parsed, True
-        end = body.rfind("}")
-        if end > 0:
-            try:
-                literal = ast.literal_eval(_TRAILING_COMMA.sub(r"\1", body[: end + 1]))
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                literal = None
-            if isinstance(literal, dict):
-                return json.loads(json.dumps(literal, default=str)), True
-    if value is not None:
-        raise ToolArgumentError(f"arguments must be a JSON object, got {type(value).__name__}")
-    raise ToolArgumentError(f"arguments are not valid JSON: {text[:200]}")
-
-
 class ClaimUpdate(BaseModel):
-    field: str = Field(description="Name of the claim field, exactly as listed in the claim schema")
-    value: str | int | float | bool | None = Field(
-        description="Value in the field's type (ISO 8601 for dates, E.164 for phone numbers)"
-    )
+    field: Annotated[str, Field(description="Name of the claim field, exactly as listed in the claim schema")]
+    value: Annotated[
+        str | int | float | bool | None,
+        Field(description="Value in the field's type (ISO 8601 for dates, E.164 for phone numbers)"),
+    ]
+
+
+def repair_claim_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Accept the shapes models often send instead of {"updates": [{"field", "value"}]}."""
+    if "updates" in arguments:
+        updates = arguments["updates"]
+        if isinstance(updates, dict):
+            return {"updates": [{"field": k, "value": v} for k, v in updates.items()]}
+        if isinstance(updates, str):
+            try:
+                return repair_claim_arguments({"updates": parse_arguments(updates)[0]})
+            except ToolArgumentError:
+                return arguments
+        return arguments
+    if "field" in arguments and "value" in arguments:
+        return {"updates": [{"field": arguments["field"], "value": arguments["value"]}]}
+    if arguments and all(isinstance(k, str) for k in arguments):
+        return {"updates": [{"field": k, "value": v} for k, v in arguments.items()]}
+    return arguments
 
 
 @dataclass
-class ToolResult:
-    name: str
-    content: str
-    ok: bool = True
-
-
-@dataclass
-class Toolbox:
+class Toolbox(ToolDispatcher):
     """The tools of one turn, bound to the turn's working copy of the call."""
 
     call: Call
@@ -115,84 +85,17 @@ class Toolbox:
     language_changed_to: str | None = None
     _sms_sent: int = 0
 
-    NAMES = (
-        "update_claim",
-        "new_claim",
-        "new_or_updated_reminder",
-        "search_documents",
-        "send_sms",
-        "talk_to_human",
-        "end_call",
-        "change_language",
-        "speech_speed",
-    )
-
-    @classmethod
-    def specs(cls) -> dict[str, ToolSpec]:
-        return _SPECS
-
-    @classmethod
-    def definitions(cls) -> list[dict[str, Any]]:
-        return [spec.definition() for spec in _SPECS.values()]
-
     def _record(self, operation: Operation) -> None:
         operation(self.call)
         self.operations.append(operation)
 
     def _now(self) -> datetime:
-        from core.models import utcnow
-
         return self.clock() if self.clock else utcnow()
 
-    # -- dispatch ---------------------------------------------------------------------------------
+    # -- tools: each is described to the model by its signature and docstring --------------------
 
-    def resolve_name(self, name: str) -> str | None:
-        if name in _SPECS:
-            return name
-        normalized = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-        normalized = normalized.removeprefix("functions_").removeprefix("function_")
-        if normalized in _SPECS:
-            return normalized
-        close = difflib.get_close_matches(normalized, list(_SPECS), n=1, cutoff=0.85)
-        return close[0] if close else None
-
-    async def execute(self, name: str, raw_arguments: str | None) -> ToolResult:
-        """Run one tool call; every problem comes back as a result the model can read, never raises."""
-        resolved = self.resolve_name(name)
-        if resolved is None:
-            return ToolResult(
-                name,
-                f"Error: there is no tool named '{name}'. Available tools: {', '.join(_SPECS)}.",
-                ok=False,
-            )
-        try:
-            arguments, _ = parse_arguments(raw_arguments)
-        except ToolArgumentError as exc:
-            return ToolResult(resolved, f"Error: {exc}. Call {resolved} again with a JSON object.", ok=False)
-        spec = _SPECS[resolved]
-        if resolved == "update_claim":
-            arguments = _repair_claim_arguments(arguments)
-        try:
-            parsed = spec.arguments.model_validate(arguments)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'arguments'}: {error['msg']}"
-                for error in exc.errors()
-            )
-            return ToolResult(resolved, f"Error: invalid arguments for {resolved}: {problems}.", ok=False)
-        method: Callable[..., Awaitable[str]] = getattr(self, resolved)
-        try:
-            content = await method(
-                **{k: getattr(parsed, k) for k in type(parsed).model_fields}, _raw=arguments
-            )
-        except Exception as exc:  # a tool bug must not crash the call
-            log.exception("tool %s failed", resolved)
-            return ToolResult(resolved, f"Error: {resolved} failed ({type(exc).__name__}).", ok=False)
-        return ToolResult(resolved, content, ok=not content.startswith("Error"))
-
-    # -- tools ------------------------------------------------------------------------------------
-
-    async def update_claim(self, updates: list[ClaimUpdate], _raw: dict[str, Any] | None = None) -> str:
+    @tool(repair=repair_claim_arguments)
+    async def update_claim(self, *, updates: list[ClaimUpdate]) -> str:
         """Save information the caller gave into claim fields. Several fields can be updated at once.
         Each value is checked against its field type; fields with an invalid value are not saved and
         come back as errors: ask the caller again or correct the format, then call this tool again.
@@ -221,21 +124,25 @@ class Toolbox:
         missing = schema.missing(self.call.claim)
         parts.append("Still missing: " + (", ".join(missing) if missing else "nothing"))
         text = ". ".join(parts)
-        return text if saved or not errors else "Error: " + text
+        if errors and not saved:
+            raise ToolError(text)
+        return text
 
-    async def new_claim(self, _raw: dict[str, Any] | None = None) -> str:
+    @tool()
+    async def new_claim(self) -> str:
         """Start a new, empty claim when the caller wants to declare a different incident. The previous
         claim values are cleared. Use only if the caller explicitly asks for a new, separate claim."""
         self._record(lambda call: call.reset_claim())
         return "A new empty claim was started. Collect its fields from the beginning."
 
+    @tool()
     async def new_or_updated_reminder(
         self,
-        title: str = Field(min_length=1, max_length=200),
-        description: str = Field(default="", max_length=2000),
-        due_date_time: str = Field(min_length=1),
-        owner: str = Field(default="", max_length=100),
-        _raw: dict[str, Any] | None = None,
+        *,
+        title: Annotated[str, Field(min_length=1, max_length=200)],
+        description: Annotated[str, Field(max_length=2000)] = "",
+        due_date_time: Annotated[str, Field(min_length=1)],
+        owner: Annotated[str, Field(max_length=100)] = "",
     ) -> str:
         """Create a reminder for a follow-up task, or update the reminder with the same title.
 
@@ -249,20 +156,20 @@ class Toolbox:
         try:
             due = datetime.fromisoformat(due_date_time.strip().replace("Z", "+00:00"))
         except ValueError:
-            return (
-                f"Error: due_date_time '{due_date_time}' is not an ISO 8601 date-time (2026-11-26T10:00:00)."
-            )
+            raise ToolError(
+                f"due_date_time '{due_date_time}' is not an ISO 8601 date-time (2026-11-26T10:00:00)."
+            ) from None
         if due.tzinfo is None:
             due = due.replace(tzinfo=ZoneInfo(self.timezone))
         now = self._now()
         if due < now - timedelta(days=1):
-            return (
-                f"Error: due_date_time {due.isoformat()} is in the past; today is {now.date().isoformat()}."
+            raise ToolError(
+                f"due_date_time {due.isoformat()} is in the past; today is {now.date().isoformat()}."
             )
         key = title.strip().casefold()
         existing = next((r for r in self.call.reminders if r.title.strip().casefold() == key), None)
         if existing is None and len(self.call.reminders) >= MAX_REMINDERS:
-            return f"Error: this call already has {MAX_REMINDERS} reminders; update one instead."
+            raise ToolError(f"this call already has {MAX_REMINDERS} reminders; update one instead.")
         reminder = Reminder(
             title=title.strip(), description=description.strip(), due_at=due, owner=owner.strip(),
             created_at=existing.created_at if existing else now, updated_at=now,
@@ -280,11 +187,9 @@ class Toolbox:
         owner = reminder.owner or "unassigned"
         return f"{verb} reminder '{reminder.title}' due {due.isoformat()} (owner: {owner})."
 
+    @tool()
     async def search_documents(
-        self,
-        query: str = Field(min_length=2, max_length=500),
-        top: int = 3,
-        _raw: dict[str, Any] | None = None,
+        self, *, query: Annotated[str, Field(min_length=2, max_length=500)], top: int = 3
     ) -> str:
         """Search the company's internal documents (policies, procedures, coverage) for facts to answer
         the caller. Never invent facts: use this tool when unsure.
@@ -305,8 +210,15 @@ class Toolbox:
             ensure_ascii=False,
         )
 
+    # A model told to "text my friend" passes a recipient: send_sms has none, the note says why.
+    @tool(
+        ignored=IgnoredArguments(
+            note="The SMS can only go to the caller's own number, which was used.",
+            names=("to", "phone_number", "recipient", "number"),
+        )
+    )
     async def send_sms(
-        self, message: str = Field(min_length=1, max_length=SMS_MAX_CHARS), _raw: dict[str, Any] | None = None
+        self, *, message: Annotated[str, Field(min_length=1, max_length=SMS_MAX_CHARS)]
     ) -> str:
         """Send a text message (SMS) to the caller's phone, e.g. to confirm details or give a reference.
         It can only be sent to the caller; no other recipient is possible.
@@ -314,34 +226,35 @@ class Toolbox:
         Args:
             message: The text to send, short and in the caller's language.
         """
-        note = ""
-        if _raw and any(k in _raw for k in ("to", "phone_number", "recipient", "number")):
-            note = " The SMS can only go to the caller's own number, which was used."
         if self.sms is None:
-            return "Error: SMS is not available in this deployment." + note
+            raise ToolError("SMS is not available in this deployment.")
         if self._sms_sent >= SMS_PER_TURN:
-            return "Error: too many SMS in one answer; send one message with everything."
-        ok = await self.sms.send(self.call.initiate.phone_number, message)
-        if not ok:
-            return "Error: the SMS could not be sent." + note
+            raise ToolError("too many SMS in one answer; send one message with everything.")
+        if not await self.sms.send(self.call.initiate.phone_number, message):
+            raise ToolError("the SMS could not be sent.")
         self._sms_sent += 1
         sent = Message(persona=Persona.ASSISTANT, action=Action.SMS, content=message)
         self.notes.append(sent)
-        return "The SMS was sent to the caller." + note
+        return "The SMS was sent to the caller."
 
-    async def talk_to_human(self, _raw: dict[str, Any] | None = None) -> str:
+    # A model told to "transfer me to +1..." passes a number: talk_to_human takes none.
+    @tool(
+        ignored=IgnoredArguments(
+            note="Transfers only go to the company's agent; the number given was ignored.",
+            values=re.compile(r"\d{4}"),
+        )
+    )
+    async def talk_to_human(self) -> str:
         """Transfer the call to a human agent of the company. Use when the caller asks for a person or
         when you cannot help. The agent's number is fixed by the company."""
         number = self.call.initiate.agent_phone_number
-        note = ""
-        if _raw and any(isinstance(v, str) and re.search(r"\d{4}", v) for v in _raw.values()):
-            note = " Transfers only go to the company's agent; the number given was ignored."
         if not any(isinstance(a, TransferToAgent) for a in self.actions):
             self.actions.append(TransferToAgent(number=number))
         self.terminal = True
-        return "The transfer to a human agent will start after your answer." + note
+        return "The transfer to a human agent will start after your answer."
 
-    async def end_call(self, _raw: dict[str, Any] | None = None) -> str:
+    @tool()
+    async def end_call(self) -> str:
         """Hang up. Use only when the caller said goodbye or confirmed there is nothing else to do, after
         saying goodbye yourself."""
         if not any(isinstance(a, EndCall) for a in self.actions):
@@ -349,9 +262,8 @@ class Toolbox:
         self.terminal = True
         return "The call will end after your answer."
 
-    async def change_language(
-        self, language: str = Field(min_length=2, max_length=40), _raw: dict[str, Any] | None = None
-    ) -> str:
+    @tool()
+    async def change_language(self, *, language: Annotated[str, Field(min_length=2, max_length=40)]) -> str:
         """Switch the conversation to another language, when the caller asks or speaks another one.
 
         Args:
@@ -370,7 +282,7 @@ class Toolbox:
         )
         if chosen is None:
             available = ", ".join(f"{o.code} ({o.name})" for o in options)
-            return f"Error: '{language}' is not available. Available languages: {available}."
+            raise ToolError(f"'{language}' is not available. Available languages: {available}.")
         code = chosen.code
 
         def set_language(call: Call) -> None:
@@ -382,7 +294,8 @@ class Toolbox:
         self.language_changed_to = code
         return f"Language changed to {chosen.name} ({code}). Continue in {chosen.name}."
 
-    async def speech_speed(self, speed: float, _raw: dict[str, Any] | None = None) -> str:
+    @tool()
+    async def speech_speed(self, *, speed: float) -> str:
         """Change how fast you speak, when the caller asks you to speak slower or faster.
 
         Args:
@@ -396,25 +309,3 @@ class Toolbox:
         self._record(set_speed)
         note = "" if bounded == speed else f" ({speed} is outside {SPEECH_SPEED_MIN}..{SPEECH_SPEED_MAX})"
         return f"Speech speed set to {bounded}{note}."
-
-
-def _repair_claim_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
-    """Accept the shapes models often send instead of {"updates": [{"field", "value"}]}."""
-    if "updates" in arguments:
-        updates = arguments["updates"]
-        if isinstance(updates, dict):
-            return {"updates": [{"field": k, "value": v} for k, v in updates.items()]}
-        if isinstance(updates, str):
-            try:
-                return _repair_claim_arguments({"updates": parse_arguments(updates)[0]})
-            except ToolArgumentError:
-                return arguments
-        return arguments
-    if "field" in arguments and "value" in arguments:
-        return {"updates": [{"field": arguments["field"], "value": arguments["value"]}]}
-    if arguments and all(isinstance(k, str) for k in arguments):
-        return {"updates": [{"field": k, "value": v} for k, v in arguments.items()]}
-    return arguments
-
-
-_SPECS: dict[str, ToolSpec] = {name: tool_spec(getattr(Toolbox, name)) for name in Toolbox.NAMES}

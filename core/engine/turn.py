@@ -20,7 +20,8 @@ from core.engine.safety import clean_caller_text
 from core.engine.search import DocumentSearch, NoDocumentSearch
 from core.engine.sentences import SentenceSplitter, normalize_sentence
 from core.engine.tokens import estimate_prompt_tokens, estimate_tokens, trim_history
-from core.engine.tools import Operation, ToolArgumentError, Toolbox, parse_arguments
+from core.engine.toolbox import ToolArgumentError, parse_arguments
+from core.engine.tools import Operation, Toolbox
 from core.errors import ContentFilteredError, ModelUnavailable
 from core.models import Action, Call, Message, Persona, Style, ToolCall, utcnow
 from core.ports import ChatModel, Completed, Restarted, SmsSender, TextDelta
