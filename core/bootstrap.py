@@ -139,8 +139,9 @@ class Services:
     engine = _Lazy(_engine)
     flow = _Lazy(_flow)
 
-    # What readiness probes, whatever has been built so far: the storage every invocation needs.
-    READINESS = ("calls", "inbox", "queues")
+    # What readiness probes, whatever has been built so far: the storage every invocation needs
+    # (check name in the report -> port).
+    READINESS = {"cosmos": "calls", "inbox_table": "inbox", "queue": "queues"}
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         from core.observability import configure as configure_observability
@@ -155,7 +156,9 @@ class Services:
     async def readiness(self) -> ReadinessReport:
         from core.readiness import check_readiness
 
-        return await check_readiness({name: getattr(self, name).ready for name in self.READINESS})
+        return await check_readiness(
+            {check: getattr(self, port).ready for check, port in self.READINESS.items()}
+        )
 
     async def close(self) -> None:
         """Close every client built so far (once per worker, or at the end of a test)."""
