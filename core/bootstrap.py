@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from core.settings import Settings, get_settings
 
@@ -141,7 +141,7 @@ class Services:
 
     # What readiness probes, whatever has been built so far: the storage every invocation needs
     # (check name in the report -> port).
-    READINESS = {"cosmos": "calls", "inbox_table": "inbox", "queue": "queues"}
+    READINESS: ClassVar[dict[str, str]] = {"cosmos": "calls", "inbox_table": "inbox", "queue": "queues"}
 
     def __init__(self, settings: Settings, **given: Any) -> None:
         from core.observability import configure as configure_observability

@@ -9,6 +9,7 @@ import random
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from core.adapters.azure_errors import unavailable_as
 from core.errors import ConcurrencyError, InvalidInputError, NotFoundError
 from core.models import Call, utcnow
 from core.ports import CallPage, Mutation
@@ -107,18 +108,20 @@ class CosmosCallStore:
         await container.read()
 
     async def create(self, call: Call) -> Call:
-        container = await self._get_container()
-        written = await container.create_item(_to_document(call))
+        async with unavailable_as("the call store"):
+            container = await self._get_container()
+            written = await container.create_item(_to_document(call))
         return call.with_etag(written.get("_etag") if isinstance(written, dict) else None)
 
     async def _read(self, call_id: str) -> tuple[Call, str] | None:
         from azure.cosmos.exceptions import CosmosResourceNotFoundError
 
-        container = await self._get_container()
-        try:
-            document = await container.read_item(item=call_id, partition_key=call_id)
-        except CosmosResourceNotFoundError:
-            return None
+        async with unavailable_as("the call store"):
+            container = await self._get_container()
+            try:
+                document = await container.read_item(item=call_id, partition_key=call_id)
+            except CosmosResourceNotFoundError:
+                return None
         return _from_document(document), str(document["_etag"])
 
     async def get(self, call_id: str) -> Call | None:
@@ -143,12 +146,13 @@ class CosmosCallStore:
                 return call
             call.updated_at = utcnow()
             try:
-                written = await container.replace_item(
-                    item=call_id,
-                    body=_to_document(call),
-                    etag=etag,
-                    match_condition=MatchConditions.IfNotModified,
-                )
+                async with unavailable_as("the call store"):
+                    written = await container.replace_item(
+                        item=call_id,
+                        body=_to_document(call),
+                        etag=etag,
+                        match_condition=MatchConditions.IfNotModified,
+                    )
                 return call.with_etag(written.get("_etag") if isinstance(written, dict) else None)
             except CosmosAccessConditionFailedError:
                 # Someone else wrote first: back off a little (jittered) and re-apply on fresh state.
@@ -156,9 +160,10 @@ class CosmosCallStore:
         raise ConcurrencyError(f"call {call_id} kept changing; gave up after {MAX_WRITE_ATTEMPTS} attempts")
 
     async def _query(self, query: str, parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        container = await self._get_container()
-        items = container.query_items(query=query, parameters=parameters)
-        return [item async for item in items]
+        async with unavailable_as("the call store"):
+            container = await self._get_container()
+            items = container.query_items(query=query, parameters=parameters)
+            return [item async for item in items]
 
     async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
         documents = await self._query(

@@ -8,6 +8,8 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from core.adapters.azure_errors import unavailable_as
+
 if TYPE_CHECKING:
     from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
@@ -45,8 +47,9 @@ class StorageQueueSender:
         return self._queues[name]
 
     async def send(self, queue: str, payload: dict[str, Any]) -> None:
-        client = await self._queue(queue)
-        await client.send_message(json.dumps(payload, separators=(",", ":")).encode())
+        async with unavailable_as(f"queue {queue}"):
+            client = await self._queue(queue)
+            await client.send_message(json.dumps(payload, separators=(",", ":")).encode())
 
     async def ready(self) -> None:
         client = await self._queue(self._settings.post_call_queue)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+from core.adapters.azure_errors import unavailable_as
 from core.models import utcnow
 
 if TYPE_CHECKING:
@@ -59,16 +60,18 @@ class TableEventInbox:
     async def claim(self, call_id: str, event_id: str) -> bool:
         from azure.core.exceptions import ResourceExistsError
 
-        table = await self._get_table()
-        try:
-            await table.create_entity(
-                {"PartitionKey": call_id, "RowKey": _row_key(event_id), "ClaimedAt": utcnow().isoformat()}
-            )
-        except ResourceExistsError:
-            return False
-        return True
+        async with unavailable_as("the event inbox"):
+            table = await self._get_table()
+            try:
+                await table.create_entity(
+                    {"PartitionKey": call_id, "RowKey": _row_key(event_id), "ClaimedAt": utcnow().isoformat()}
+                )
+            except ResourceExistsError:
+                return False
+            return True
 
     async def release(self, call_id: str, event_id: str) -> None:
-        table = await self._get_table()
-        # Deleting a missing entity is a no-op for the SDK, so a double release is harmless.
-        await table.delete_entity(partition_key=call_id, row_key=_row_key(event_id))
+        async with unavailable_as("the event inbox"):
+            table = await self._get_table()
+            # Deleting a missing entity is a no-op for the SDK, so a double release is harmless.
+            await table.delete_entity(partition_key=call_id, row_key=_row_key(event_id))
