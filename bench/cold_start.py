@@ -22,6 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+# A child that takes longer is hung (an import waiting on the network, say), not slow.
+CHILD_TIMEOUT_S = 120.0
+
 FLOOR_CODE = """
 import time
 started = time.perf_counter()
@@ -48,9 +51,19 @@ print(f"{{(time.perf_counter() - started) * 1000:.3f}} {{count}}")
 def run_child(code: str, cwd: Path) -> tuple[float, int, float]:
     """(in-process ms, functions indexed, whole-process wall ms) of one fresh interpreter."""
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=CHILD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(
+            f"child process did not import and index the app within {CHILD_TIMEOUT_S:g}s"
+        ) from None
     wall_ms = (time.perf_counter() - started) * 1000
     if completed.returncode != 0:
         raise SystemExit(f"child process failed:\n{completed.stderr}")

@@ -31,12 +31,10 @@ def configure(settings: Settings) -> None:
     logging.getLogger(LOGGER_NAME).setLevel(settings.monitoring.log_level)
     _content_logging[0] = settings.monitoring.content_logging
     if settings.applicationinsights_connection_string:
-        from azure.monitor.opentelemetry import configure_azure_monitor
+        # Lazily: the exporter is an SDK adapter, loaded only when telemetry leaves the process.
+        from core.adapters import azure_monitor
 
-        configure_azure_monitor(
-            connection_string=settings.applicationinsights_connection_string,
-            logger_name=LOGGER_NAME,
-        )
+        azure_monitor.configure(settings.applicationinsights_connection_string, LOGGER_NAME)
 
 
 _content_logging = [False]

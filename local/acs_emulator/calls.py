@@ -84,7 +84,7 @@ class Call:
         self.ended_by: str | None = None
         self.transfer_target: str | None = None
         self.transcript = Transcript()
-        self.caller: Caller = ScriptedCaller(Script(), self.transcript, engine.clock, self._hang_up, 0)
+        self.caller: Caller = ScriptedCaller(Script(), self.transcript, engine.clock, self.hang_up, 0)
         self.media: MediaQueue | None = None
         self.ended = asyncio.Event()
         self.state_changed = asyncio.Event()
@@ -92,8 +92,24 @@ class Call:
         self.incoming_event: dict[str, Any] | None = None
         self._engine = engine
 
-    def _hang_up(self) -> None:
+    def hang_up(self) -> None:
+        """The person hung up."""
         self._engine.remote_hangup(self)
+
+    @property
+    def clock(self) -> Clock:
+        return self._engine.clock
+
+    def emit(
+        self,
+        event_name: str,
+        data: dict[str, Any],
+        operation_context: str | None = None,
+        result: dict[str, Any] | None = None,
+        uri: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one callback event of this call (to ``uri``, else the call's callback URI)."""
+        return self._engine.emit(self, event_name, data, operation_context, result, uri)
 
     @property
     def caller_raw_id(self) -> str:
@@ -209,7 +225,7 @@ class CallEngine:
 
     def _register(self, call: Call) -> None:
         self.calls[call.call_id] = call
-        call.media = MediaQueue(call, self)
+        call.media = MediaQueue(call)
         call.transcript.add(
             "call_started", direction=call.direction, person=call.person_number, bot=call.bot_number
         )

@@ -8,19 +8,19 @@ import html
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from local.acs_emulator.caller import (
+    Caller,
     DtmfReply,
     HangupReply,
     Listening,
     SilenceReply,
     SpeechReply,
 )
+from local.acs_emulator.clock import Clock
 from local.acs_emulator.identifiers import raw_id
-
-if TYPE_CHECKING:
-    from local.acs_emulator.calls import Call, CallEngine
+from local.acs_emulator.transcript import Transcript
 
 # Simulated seconds of playback per character of text, and for an audio file.
 PLAY_S_PER_CHAR = 0.06
@@ -136,10 +136,39 @@ class MediaOp:
         return "Play" if self.kind == "play" else "Recognize"
 
 
+class MediaCall(Protocol):
+    """What media operations need of the call they run on. Declared here, not imported from
+    ``calls``, so that media stays below calls (``calls.Call`` satisfies it) and the two never form
+    an import cycle."""
+
+    @property
+    def transcript(self) -> Transcript: ...
+    @property
+    def caller(self) -> Caller: ...
+    @property
+    def caller_raw_id(self) -> str: ...
+    @property
+    def clock(self) -> Clock: ...
+
+    def emit(
+        self,
+        event_name: str,
+        data: dict[str, Any],
+        operation_context: str | None,
+        result: dict[str, Any],
+        uri: str | None,
+    ) -> object:
+        """Send one callback event of this call (to ``uri``, else the call's callback URI)."""
+        ...
+
+    def hang_up(self) -> None:
+        """The person hung up."""
+        ...
+
+
 class MediaQueue:
-    def __init__(self, call: Call, engine: CallEngine) -> None:
+    def __init__(self, call: MediaCall) -> None:
         self._call = call
-        self._engine = engine
         self._queue: deque[MediaOp] = deque()
         self._current: MediaOp | None = None
         self._wakeup = asyncio.Event()
@@ -169,9 +198,7 @@ class MediaQueue:
             if op.task is not None:
                 op.task.cancel()
             self._call.transcript.add("media_canceled", op=op.kind, operation_context=op.operation_context)
-            self._engine.emit(
-                self._call, f"{op.event_prefix}Canceled", {}, op.operation_context, CANCELED, op.callback_uri
-            )
+            self._call.emit(f"{op.event_prefix}Canceled", {}, op.operation_context, CANCELED, op.callback_uri)
 
     async def close(self) -> None:
         """The call ended: stop everything silently."""
@@ -213,7 +240,7 @@ class MediaQueue:
         op.finished = True
         kind = "media_completed" if event.endswith("Completed") else "media_failed"
         self._call.transcript.add(kind, op=op.kind, operation_context=op.operation_context, event=event)
-        self._engine.emit(self._call, event, data, op.operation_context, result, op.callback_uri)
+        self._call.emit(event, data, op.operation_context, result, op.callback_uri)
 
     async def _speak(self, sources: list[dict[str, Any]], heard: bool, **extra: Any) -> float:
         """Record what the bot says; returns the simulated duration."""
@@ -234,12 +261,12 @@ class MediaQueue:
             if problem is not None:
                 self._finish(op, "PlayFailed", problem, failedPlaySourceIndex=index)
                 return
-        self._engine.emit(self._call, "PlayStarted", {}, op.operation_context, OK, op.callback_uri)
+        self._call.emit("PlayStarted", {}, op.operation_context, OK, op.callback_uri)
         heard = self._caller_hears(op.body.get("playTo"))
         loop = bool((op.body.get("playOptions") or {}).get("loop"))
         for source in sources:
             duration = await self._speak([source], heard, loop=loop)
-            await self._engine.clock.sleep(duration)
+            await self._call.clock.sleep(duration)
         if loop:  # plays until canceled
             await asyncio.Event().wait()
         self._finish(op, "PlayCompleted", OK)
@@ -284,7 +311,7 @@ class MediaQueue:
             self._call.transcript.add("note", text="caller barged in; prompt interrupted")
         if isinstance(reply, HangupReply):
             op.finished = True
-            asyncio.get_running_loop().call_soon(self._engine.remote_hangup, self._call)
+            asyncio.get_running_loop().call_soon(self._call.hang_up)
             return
         if isinstance(reply, SilenceReply):
             self._finish(op, "RecognizeFailed", INITIAL_SILENCE)
@@ -362,5 +389,5 @@ class MediaQueue:
                 )
                 return
         inter_tone = float(dtmf.get("interToneTimeoutInSeconds") or DEFAULT_INTER_TONE_S)
-        await self._engine.clock.sleep(inter_tone)
+        await self._call.clock.sleep(inter_tone)
         self._finish(op, "RecognizeFailed", INTER_DIGIT)

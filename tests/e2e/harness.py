@@ -29,6 +29,7 @@ from core.models import Call
 from local.acs_emulator import AcsEmulator, EmulatorConfig
 from local.functions_host import FunctionsHost, HostConfig
 from local.scripted_llm import ScriptedLlm, load_rules_file
+from tests.waiting import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_KEY = "e2e-function-key"
@@ -117,13 +118,22 @@ class CallStack:
         async with QueueClient.from_connection_string(
             self.container.settings.storage.connection_string, self.post_call_queue
         ) as client:
-            while True:
+
+            async def emptied() -> bool:
                 batch = [m async for m in client.receive_messages(max_messages=32, visibility_timeout=60)]
-                if not batch:
-                    return taken
                 for message in batch:
                     taken.append(json.loads(base64.b64decode(message.content)))
                     await client.delete_message(message)
+                return not batch
+
+            await wait_until(
+                emptied,
+                timeout=120,
+                what=f"the post-call queue {self.post_call_queue} to be empty",
+                interval=0,
+                seen=lambda: f"{len(taken)} messages taken so far",
+            )
+        return taken
 
     def transcript(self, emulated_call_id: str) -> list[dict[str, Any]]:
         return self.acs.transcript(emulated_call_id)
@@ -240,15 +250,22 @@ async def process_stack(**emulator: Any) -> AsyncIterator[CallStack]:
     )
     session = aiohttp.ClientSession()
     try:
-        async with asyncio.timeout(30):
-            while True:
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with session.get(f"{base_url}/health/liveness") as response:
-                        if response.status == 200:
-                            break
-                if process.returncode is not None:
-                    raise RuntimeError("the host process exited at start-up")
-                await asyncio.sleep(0.1)
+
+        async def live() -> bool:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{base_url}/health/liveness") as response:
+                    if response.status == 200:
+                        return True
+            if process.returncode is not None:
+                raise RuntimeError("the host process exited at start-up")
+            return False
+
+        await wait_until(
+            live,
+            timeout=30,
+            what=f"the Functions host at {base_url} to answer GET /health/liveness",
+            interval=0.1,
+        )
         yield CallStack(_RemoteHost(base_url), acs, llm, container, session, queue)
     finally:
         await session.close()

@@ -7,6 +7,7 @@ import os
 import sys
 
 from tests.e2e.harness import REPO_ROOT, random_number
+from tests.waiting import wait_until, within
 
 
 async def run_demo(*args: str, env: dict[str, str] | None = None, stdin: bytes = b"") -> tuple[int, str]:
@@ -21,7 +22,14 @@ async def run_demo(*args: str, env: dict[str, str] | None = None, stdin: bytes =
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(stdin), timeout=120)
+    try:
+        output, _ = await within(
+            process.communicate(stdin), timeout=120, what=f"`python -m local.demo {' '.join(args)}` to exit"
+        )
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     return process.returncode or 0, output.decode()
 
 
@@ -69,24 +77,31 @@ async def test_interactive_demo_a_person_typing(local_stack: None) -> None:
     assert process.stdin is not None and process.stdout is not None
     seen: list[str] = []
 
-    async def until(text: str) -> None:
+    async def read_line() -> None:
         assert process.stdout is not None
-        while not any(text in line for line in seen):
-            line = (await process.stdout.readline()).decode()
-            assert line, "\n".join(seen)
-            seen.append(line)
+        line = (await process.stdout.readline()).decode()
+        assert line, "the demo closed its output early:\n" + "".join(seen)
+        seen.append(line)
+
+    async def until(text: str) -> None:
+        await wait_until(
+            lambda: any(text in line for line in seen),
+            timeout=60,
+            what=f"the demo to print {text!r}",
+            wake=read_line,
+            seen=lambda: "".join(seen[-20:]),
+        )
 
     try:
-        async with asyncio.timeout(90):
-            await until("Which language")
-            process.stdin.write(b"English\n")
-            process.stdin.write(b"Hello, I need to report a car accident.\n")
-            await process.stdin.drain()
-            await until("full name")
-            process.stdin.write(b"/hangup\n")
-            await process.stdin.drain()
-            await until("call ended by caller")
-            await process.wait()
+        await until("Which language")
+        process.stdin.write(b"English\n")
+        process.stdin.write(b"Hello, I need to report a car accident.\n")
+        await process.stdin.drain()
+        await until("full name")
+        process.stdin.write(b"/hangup\n")
+        await process.stdin.drain()
+        await until("call ended by caller")
+        await within(process.wait(), timeout=30, what="the demo to exit once the call ended")
     finally:
         if process.returncode is None:
             process.kill()

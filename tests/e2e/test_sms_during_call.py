@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from core.messaging.sms_inbound import handle_sms_received
 from core.models import Action
 from local.acs_emulator.control import EmulatorControl
 from tests.e2e.harness import call_stack, random_number
+from tests.waiting import wait_until
 
 ONE_LANGUAGE = {"CONVERSATION__LANGUAGES": "en-US:English:en-US-AvaMultilingualNeural"}
 
@@ -17,11 +17,20 @@ async def wait_for_bot_line(ctl: EmulatorControl, call_id: str, needle: str) -> 
     """Long-polls the emulator's transcript until the bot has said a line containing ``needle``."""
     seen = 0
     said: list[str] = []
-    async with asyncio.timeout(20):
-        while not any(needle in line for line in said):
-            entries = await ctl.transcript(call_id, since=seen, wait=5)
-            seen += len(entries)
-            said += [e["text"] for e in entries if e["kind"] == "bot_said"]
+
+    async def poll() -> None:
+        nonlocal seen
+        entries = await ctl.transcript(call_id, since=seen, wait=5)
+        seen += len(entries)
+        said.extend(e["text"] for e in entries if e["kind"] == "bot_said")
+
+    await wait_until(
+        lambda: any(needle in line for line in said),
+        timeout=20,
+        what=f"the bot to say a line containing {needle!r}",
+        wake=poll,
+        seen=lambda: said,
+    )
     return said
 
 

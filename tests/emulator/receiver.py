@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -80,14 +83,25 @@ class CallbackReceiver:
         self, event_type: str, call_id: str | None = None, count: int = 1, timeout: float = 5.0
     ) -> list[dict[str, Any]]:
         """Wait until ``count`` events of a type arrived (accepted); returns them all."""
-        async with asyncio.timeout(timeout):
-            while True:
-                found = [e for e in self.events(call_id) if e["type"].endswith(f".{event_type}")]
-                if len(found) >= count:
-                    return found
-                await self._changed.wait()
 
-    async def wait_until(self, predicate: Any, timeout: float = 5.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await self._changed.wait()
+        def enough() -> list[dict[str, Any]] | None:
+            found = [e for e in self.events(call_id) if e["type"].endswith(f".{event_type}")]
+            return found if len(found) >= count else None
+
+        return await wait_until(
+            enough,
+            timeout=timeout,
+            what=f"{count} {event_type} callback(s)" + (f" of call {call_id}" if call_id else ""),
+            wake=self._wait_for_post,
+            seen=lambda: self.types(call_id),
+        )
+
+    async def wait_until(
+        self, predicate: Callable[[], object], timeout: float = 5.0, what: str = "a condition on callbacks"
+    ) -> None:
+        await wait_until(
+            predicate, timeout=timeout, what=what, wake=self._wait_for_post, seen=lambda: self.types()
+        )
+
+    async def _wait_for_post(self) -> None:
+        await self._changed.wait()

@@ -10,6 +10,7 @@ import pytest
 from azure.storage.queue.aio import QueueClient
 
 from local.functions_host import FunctionsHost, QueueOutcome
+from tests.waiting import wait_until
 
 from . import sample_app
 from .conftest import MAX_DEQUEUE_COUNT
@@ -27,10 +28,17 @@ class Outcomes:
         self._changed.set()
 
     async def wait_for(self, predicate: Callable[[list[QueueOutcome]], bool], timeout: float = 15) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate(self.items):
-                self._changed.clear()
-                await self._changed.wait()
+        await wait_until(
+            lambda: predicate(self.items),
+            timeout=timeout,
+            what="queue outcomes that satisfy the test's condition",
+            wake=self._next,
+            seen=lambda: [(o.message_id, o.outcome, o.dequeue_count) for o in self.items],
+        )
+
+    async def _next(self) -> None:
+        self._changed.clear()
+        await self._changed.wait()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from local.acs_emulator import AcsEmulator
 from local.functions_host import FunctionsHost, HostConfig
 from local.functions_host.queues import QueueOutcome
 from local.scripted_llm import ScriptedLlm
+from tests.waiting import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_KEY = "report-test-key"
@@ -77,9 +78,17 @@ class AppStack:
     ) -> list[QueueOutcome]:
         """Queue outcomes, as the host reports them, until ``until(seen)`` holds."""
         seen: list[QueueOutcome] = []
-        async with asyncio.timeout(timeout):
-            while not until(seen):
-                seen.append(await self.outcomes.get())
+
+        async def next_outcome() -> None:
+            seen.append(await self.outcomes.get())
+
+        await wait_until(
+            lambda: until(seen),
+            timeout=timeout,
+            what="queue outcomes that satisfy the test's condition",
+            wake=next_outcome,
+            seen=lambda: [(o.function_name, o.outcome) for o in seen],
+        )
         return seen
 
     def sms_to(self, number: str) -> list[dict[str, Any]]:
