@@ -144,6 +144,7 @@ class Services:
     READINESS: ClassVar[dict[str, str]] = {"cosmos": "calls", "inbox_table": "inbox", "queue": "queues"}
 
     def __init__(self, settings: Settings, **given: Any) -> None:
+        from core.observability import LOGGER_NAME
         from core.observability import configure as configure_observability
 
         unknown = set(given) - {name for name, v in vars(Services).items() if isinstance(v, _Lazy)}
@@ -151,7 +152,11 @@ class Services:
             raise TypeError(f"Services has no port named {', '.join(sorted(unknown))}")
         self.settings = settings
         self.built: dict[str, Any] = dict(given)
-        configure_observability(settings)
+        if configure_observability(settings) and settings.applicationinsights_connection_string:
+            # Lazily: the distro is heavy and only needed when telemetry leaves the process.
+            from core.adapters import azure_monitor
+
+            azure_monitor.configure(settings.applicationinsights_connection_string, LOGGER_NAME)
 
     async def readiness(self) -> ReadinessReport:
         from core.readiness import check_readiness

@@ -22,19 +22,16 @@ LOGGER_NAME = "callcenter"
 _configured = False
 
 
-def configure(settings: Settings) -> None:
-    """Idempotent: the first call in a worker wins."""
+def configure(settings: Settings) -> bool:
+    """Idempotent: the first call in a worker wins (and returns True). The exporter, an SDK adapter,
+    is installed by core.bootstrap after that first call when a connection string is set."""
     global _configured
     if _configured:
-        return
+        return False
     _configured = True
     logging.getLogger(LOGGER_NAME).setLevel(settings.monitoring.log_level)
     _content_logging[0] = settings.monitoring.content_logging
-    if settings.applicationinsights_connection_string:
-        # Lazily: the exporter is an SDK adapter, loaded only when telemetry leaves the process.
-        from core.adapters import azure_monitor
-
-        azure_monitor.configure(settings.applicationinsights_connection_string, LOGGER_NAME)
+    return True
 
 
 _content_logging = [False]
