@@ -1,6 +1,7 @@
 """Prints the README's settings table from the settings model itself, so the two cannot drift.
 
 python -m local.settings_doc            # print the markdown table
+python -m local.settings_doc --write    # update README.md in place
 python -m local.settings_doc --check    # exit 1 if README.md does not hold the current table
 """
 
@@ -66,17 +67,21 @@ DESCRIPTIONS: dict[str, str] = {
     "CONVERSATION__BOT_COMPANY": "Default company the bot works for",
     "CONVERSATION__DEFAULT_TASK": "Task of inbound calls and of outbound calls that give none",
     "CONVERSATION__AGENT_PHONE_NUMBER": "Default human agent number for transfers (E.164)",
-    "CONVERSATION__DEFAULT_LANGUAGE": "Language a call starts in",
+    "CONVERSATION__DEFAULT_LANGUAGE": "Language a call starts in; one of `CONVERSATION__LANGUAGES`",
     "CONVERSATION__LANGUAGES": "Languages offered, comma-separated `code:name:voice` triples",
     "CONVERSATION__TIMEZONE": "Time zone of dates in prompts and reminders",
     "CONVERSATION__CALLBACK_WINDOW_HOURS": "A caller calling back within this window resumes their case",
     "CONVERSATION__SILENCE_RETRIES": "Prompts after silence before the bot says goodbye and hangs up",
     "CONVERSATION__MAX_TURNS": "Turns after which the bot wraps the call up",
-    "CONVERSATION__ALLOWED_COUNTRY_CODES": "Country calling codes outbound calls may go to (toll-fraud guard)",
-    "CONVERSATION__NEXT_ACTIONS": "Next actions the post-call insights may choose from",
+    "CONVERSATION__ALLOWED_COUNTRY_CODES": "Country calling codes of the numbers `POST /call` may call and "
+    "transfer to, comma-separated (toll-fraud guard)",
+    "CONVERSATION__NEXT_ACTIONS": "Next actions the post-call insights may choose from, comma-separated "
+    "snake_case names",
     "CONVERSATION__SMS_SUMMARY_ENABLED": "Text the caller a summary after the call",
-    "CONVERSATION__PROMPTS_OVERRIDE_JSON": "JSON overriding phrases and the system prompt: "
-    '`{"greeting": {"en-US": ["..."]}, "system": "..."}`',
+    "CONVERSATION__PROMPTS_OVERRIDE_JSON": "JSON overriding phrases and the system prompt (a jinja2 template): "
+    '`{"greeting": {"en-US": ["...", "..."], "fr": "...", "*": "..."}, "system": "..."}`; a string or '
+    "list applies to every language. Names and template variables: `core/engine/phrases.py`, "
+    "`core/engine/prompts.py`",
     "MONITORING__CONTENT_LOGGING": "Allow phone numbers and conversation text in logs and traces",
     "MONITORING__LOG_LEVEL": "Log level of the product's logger",
     "HTTP__FUNCTION_KEY": "Function key of the local host adapter (in Azure the host manages keys)",
@@ -112,21 +117,30 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def replace_section(text: str, begin: str, end: str, content: str) -> str:
+    """`text` with what lies between the two markers replaced by `content`."""
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{content}\n{end}{tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.settings_doc")
-    parser.add_argument("--check", action="store_true")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
+    mode.add_argument("--write", action="store_true", help="update README.md in place")
     args = parser.parse_args(argv)
     current = table()
-    if not args.check:
+    if not (args.check or args.write):
         print(current)
         return 0
     text = README.read_text()
-    inside = text.split(BEGIN, 1)[-1].split(END, 1)[0].strip()
-    if inside != current:
-        print(
-            "README.md settings table is stale: run python -m local.settings_doc and paste it",
-            file=sys.stderr,
-        )
+    updated = replace_section(text, BEGIN, END, current)
+    if args.write:
+        README.write_text(updated)
+        return 0
+    if updated != text:
+        print("README.md settings table is stale: run python -m local.settings_doc --write", file=sys.stderr)
         return 1
     return 0
 

@@ -26,29 +26,11 @@ _KNOWN_FIELDS = {
 }
 
 
-def configured_languages(settings: ConversationSettings) -> list[LanguageOption]:
-    options = []
-    for triple in settings.languages.split(","):
-        parts = [p.strip() for p in triple.split(":")]
-        if len(parts) == 3 and all(parts):
-            options.append(LanguageOption(code=parts[0], name=parts[1], voice=parts[2]))
-    return options
-
-
-def allowed_country_codes(settings: ConversationSettings) -> set[int]:
-    codes = set()
-    for raw in settings.allowed_country_codes.split(","):
-        raw = raw.strip().lstrip("+")
-        if raw.isdigit():
-            codes.add(int(raw))
-    return codes
-
-
 def check_country(number: str, settings: ConversationSettings, field: str) -> str | None:
     """A problem message when the number's country code is not allowed (toll-fraud guard)."""
     code = phonenumbers.parse(number, None).country_code
-    allowed = allowed_country_codes(settings)
-    if allowed and code not in allowed:
+    allowed = settings.country_codes
+    if code not in allowed:
         listed = ", ".join(f"+{c}" for c in sorted(allowed))
         return f"{field}: country code +{code} is not allowed (allowed: {listed})"
     return None
@@ -56,16 +38,15 @@ def check_country(number: str, settings: ConversationSettings, field: str) -> st
 
 def default_initiate(phone_number: str, settings: ConversationSettings) -> InitiateRequest:
     """The initiate request of an inbound call: everything from the settings."""
-    languages = configured_languages(settings)
-    default = settings.default_language if any(o.code == settings.default_language for o in languages) else ""
     return InitiateRequest(
         phone_number=phone_number,
         bot_name=settings.bot_name,
         bot_company=settings.bot_company,
         task=settings.default_task,
         agent_phone_number=settings.agent_phone_number,
-        languages=languages,
-        default_language=default or languages[0].code,
+        languages=settings.language_options(),
+        # One of the languages: the settings are validated so at start-up.
+        default_language=settings.default_language,
     )
 
 
@@ -137,7 +118,7 @@ def parse_initiate(body: bytes, settings: ConversationSettings) -> InitiateReque
                     f"{_loc(error, 'claim_schema.')}: {error['msg'].removeprefix('Value error, ')}"
                 )
 
-    known = {o.code: o for o in configured_languages(settings)}
+    known = {o.code: o for o in settings.language_options()}
     languages: list[LanguageOption] = []
     raw_languages = data.get("languages")
     if raw_languages is not None:
