@@ -11,9 +11,9 @@ bp = func.Blueprint()
 
 @bp.route(route="call", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 async def call_create(req: func.HttpRequest) -> func.HttpResponse:
+    from core.api.public import public_view
     from core.callflow.flow import TelephonyError
     from core.callflow.wiring import get_flow
-    from core.calls_query import public_view
 
     async def action() -> func.HttpResponse:
         try:

@@ -1,13 +1,15 @@
-"""Prints the README's settings table from the settings model itself, so the two cannot drift.
+"""Prints the README's generated parts from the models themselves, so the two cannot drift: the settings
+table (core.settings.Settings) and the POST /call body (core.api.call_request.CallRequest).
 
-python -m local.settings_doc            # print the markdown table
+python -m local.settings_doc            # print them
 python -m local.settings_doc --write    # update README.md in place
-python -m local.settings_doc --check    # exit 1 if README.md does not hold the current table
+python -m local.settings_doc --check    # exit 1 if README.md does not hold the current ones
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,8 @@ from core.settings import Settings
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- settings:begin -->"
 END = "<!-- settings:end -->"
+CALL_BEGIN = "<!-- call-request:begin -->"
+CALL_END = "<!-- call-request:end -->"
 
 DESCRIPTIONS: dict[str, str] = {
     "APP_MODE": "`local` (defaults fit the offline stack) or `azure` (the local-only defaults must be replaced)",
@@ -117,11 +121,71 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def _type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return "`" + schema["$ref"].rsplit("/", 1)[-1] + "`"
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return " or ".join(_type(s) for s in schema[key] if s.get("type") != "null")
+    if "enum" in schema:
+        return " / ".join(f"`{value}`" for value in schema["enum"])
+    if schema.get("type") == "array":
+        return "list of " + _type(schema.get("items", {}))
+    return str(schema.get("type", "any"))
+
+
+def _limits(schema: dict[str, Any]) -> str:
+    found: list[str] = []
+    for part in [schema, *schema.get("anyOf", [])]:
+        if part.get("maxLength") is not None:
+            found.append(f"{part.get('minLength', 0)}-{part['maxLength']} characters")
+        if part.get("maxItems") is not None:
+            found.append(f"{part.get('minItems', 0)}-{part['maxItems']} items")
+        if part.get("pattern"):
+            found.append(f"`{part['pattern']}`")
+    return ", ".join(found)
+
+
+def _fields_table(schema: dict[str, Any]) -> list[str]:
+    required = set(schema.get("required", []))
+    rows = ["| Field | Type | Limits | Meaning |", "|---|---|---|---|"]
+    for name, field in schema["properties"].items():
+        kind = _type(field) + (" (required)" if name in required else "")
+        meaning = " ".join(str(field.get("description", "")).split())
+        rows.append(f"| `{name}` | {kind} | {_limits(field)} | {meaning} |")
+    return rows
+
+
+def call_request_doc() -> str:
+    """The fields of the POST /call body and of the objects it holds, and its example as a curl command."""
+    from core.api.call_request import EXAMPLE, CallRequest
+
+    schema = CallRequest.model_json_schema(mode="validation")
+    lines = _fields_table(schema)
+    for name, definition in sorted(schema.get("$defs", {}).items()):
+        if "properties" in definition:
+            lines += ["", f"`{name}`:", "", *_fields_table(definition)]
+        elif "enum" in definition:
+            lines += ["", f"`{name}`: {_type(definition)}"]
+    body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in EXAMPLE.items())
+    curl = (
+        'curl -s -X POST "http://127.0.0.1:7071/call?code=local-function-key" '
+        f"-H 'content-type: application/json' -d '{{\n{body}\n}}'"
+    )
+    return "\n".join([*lines, "", "Example:", "", "```bash", curl, "```"])
+
+
 def replace_section(text: str, begin: str, end: str, content: str) -> str:
     """`text` with what lies between the two markers replaced by `content`."""
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{begin}\n{content}\n{end}{tail}"
+
+
+def generated(text: str) -> str:
+    """README text with every generated part current."""
+    text = replace_section(text, BEGIN, END, table())
+    return replace_section(text, CALL_BEGIN, CALL_END, call_request_doc())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,17 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
     mode.add_argument("--write", action="store_true", help="update README.md in place")
     args = parser.parse_args(argv)
-    current = table()
     if not (args.check or args.write):
-        print(current)
+        print(table(), call_request_doc(), sep="\n\n")
         return 0
     text = README.read_text()
-    updated = replace_section(text, BEGIN, END, current)
+    updated = generated(text)
     if args.write:
         README.write_text(updated)
         return 0
     if updated != text:
-        print("README.md settings table is stale: run python -m local.settings_doc --write", file=sys.stderr)
+        print("README.md is stale: run python -m local.settings_doc --write", file=sys.stderr)
         return 1
     return 0
 
