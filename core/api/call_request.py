@@ -34,8 +34,19 @@ from core.models.claim import MAX_FIELDS
 from core.settings import ConversationSettings
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_LANGUAGES = 10
 E164_EXAMPLE = "+14155550100"
+
+
+def _max_length(name: str) -> int:
+    """The limit the call document itself puts on a field (so the request and the document agree)."""
+    for constraint in InitiateRequest.model_fields[name].metadata:
+        limit = getattr(constraint, "max_length", None)  # annotated_types.MaxLen
+        if isinstance(limit, int):
+            return limit
+    raise LookupError(f"InitiateRequest.{name} has no maximum length")
+
+
+MAX_LANGUAGES = _max_length("languages")
 
 
 def _settings(info: ValidationInfo) -> ConversationSettings | None:
@@ -94,9 +105,11 @@ ClaimSchemaOrFields = Annotated[
 ]
 
 
-BotName = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_non_blank)]
-BotCompany = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_non_blank)]
-Task = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_non_blank)]
+BotName = Annotated[str, Field(min_length=1, max_length=_max_length("bot_name")), AfterValidator(_non_blank)]
+BotCompany = Annotated[
+    str, Field(min_length=1, max_length=_max_length("bot_company")), AfterValidator(_non_blank)
+]
+Task = Annotated[str, Field(min_length=1, max_length=_max_length("task")), AfterValidator(_non_blank)]
 
 
 # The example of the OpenAPI document and of the README.
@@ -235,7 +248,7 @@ def parse_call_request(body: bytes, settings: ConversationSettings) -> InitiateR
         request = CallRequest.model_validate(data, context={"settings": settings})
     except ValidationError as exc:
         errors = [e for e in exc.errors() if e["loc"][:1] != ("default_language",)]
-        errors.sort(key=lambda e: e["type"] != "extra_forbidden")  # unknown fields first, as ever
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")  # unknown fields first
         problems = [_problem(e) for e in errors]
 
     known = {option.code: option for option in settings.language_options()}
