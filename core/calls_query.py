@@ -1,21 +1,15 @@
-"""Read side of calls for the HTTP API: validation of ids and numbers, public views."""
+"""Read side of calls for the HTTP API: validation of ids, numbers and paging; pages of public views."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from core.api.public import CallPage, PublicCall
 from core.errors import InvalidInputError, NotFoundError
 from core.models import Call, normalize_e164
 from core.ports import CallStore
 
-# Never leaves the service: the callback secret authenticates ACS callbacks.
-_PRIVATE_FIELDS = {"callback_secret"}
 MAX_PAGE_SIZE = 100
-
-
-def public_view(call: Call) -> dict[str, Any]:
-    return call.model_dump(mode="json", exclude=_PRIVATE_FIELDS)
 
 
 def parse_call_id(raw: str) -> str:
@@ -58,10 +52,10 @@ async def list_calls(
     phone_number: str | None,
     limit: int,
     continuation: str | None,
-) -> dict[str, Any]:
-    """A page of calls, newest first. A phone number with no call at all is NotFound."""
+) -> CallPage:
+    """A page of calls (public views), newest first. A phone number with no call at all is NotFound."""
     number = parse_phone_number(phone_number) if phone_number else None
     page = await store.list(phone_number=number, limit=limit, continuation=continuation or None)
     if number and not page.calls and not continuation:
         raise NotFoundError(f"no call for phone number {number}")
-    return {"calls": [public_view(c) for c in page.calls], "continuation": page.continuation}
+    return CallPage(calls=[PublicCall.of(c) for c in page.calls], continuation=page.continuation)

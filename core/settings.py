@@ -8,10 +8,15 @@ Read from environment variables the way the Functions host passes app settings: 
 from __future__ import annotations
 
 import functools
-from typing import Literal
+import re
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from core.engine.phrases import PhraseTable
+    from core.models import LanguageOption
 
 # Well-known key of the Cosmos DB emulator; public, documented by Microsoft, not a secret.
 COSMOS_EMULATOR_KEY = (
@@ -30,6 +35,82 @@ def _e164_setting(value: str) -> str:
     from core.models.claim import normalize_e164
 
     return normalize_e164(value)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# The list settings below keep their env format (comma-separated) and are parsed once per value
+# (cached): validation at start-up and every later read share the work.
+
+
+@functools.lru_cache(maxsize=8)
+def parse_languages(raw: str) -> tuple[LanguageOption, ...]:
+    """``code:name:voice,...`` as language options, or ValueError saying which item is wrong."""
+    # Imported here: core.models loads phonenumbers; only needed once the languages are used.
+    from core.models import LanguageOption
+
+    shape = f"'{_clip(raw)}' is not a list of code:name:voice triples (e.g. en-US:English:en-US-AvaNeural)"
+    if not raw.strip():
+        raise ValueError(f"{shape}: it is empty")
+    options: list[LanguageOption] = []
+    for index, item in enumerate(raw.split(","), start=1):
+        parts = [part.strip() for part in item.split(":")]
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"{shape}: item {index} '{_clip(item.strip(), 40)}' is not one")
+        values = dict(zip(("code", "name", "voice"), parts, strict=True))
+        try:
+            option = LanguageOption.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = str(error["loc"][0])
+            why = "is not a locale like en-US" if field == "code" else error["msg"]
+            raise ValueError(f"{shape}: item {index} {field} '{_clip(values[field], 40)}' {why}") from None
+        if any(o.code == option.code for o in options):
+            raise ValueError(f"{shape}: language {option.code} is listed twice")
+        options.append(option)
+    return tuple(options)
+
+
+_COUNTRY_CODE = re.compile(r"^\+?([0-9]{1,3})$")
+
+
+@functools.lru_cache(maxsize=8)
+def parse_country_codes(raw: str) -> frozenset[int]:
+    """``1,33,44`` as country calling codes, or ValueError saying which item is wrong."""
+    import phonenumbers
+
+    shape = f"'{_clip(raw)}' is not a list of country calling codes (comma-separated, e.g. 1,33,44)"
+    codes: set[int] = set()
+    for item in raw.split(","):
+        match = _COUNTRY_CODE.match(item.strip())
+        if match is None:
+            raise ValueError(f"{shape}: '{_clip(item.strip(), 20)}' is not a number of 1 to 3 digits")
+        code = int(match.group(1))
+        if phonenumbers.region_code_for_country_code(code) == "ZZ":
+            raise ValueError(f"{shape}: +{code} is not assigned to any country")
+        codes.add(code)
+    return frozenset(codes)
+
+
+_ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@functools.lru_cache(maxsize=8)
+def parse_next_actions(raw: str) -> tuple[str, ...]:
+    """``case_closed,call_back`` as next action names in order, or ValueError saying which is wrong."""
+    shape = f"'{_clip(raw)}' is not a list of next actions (comma-separated snake_case names)"
+    actions: list[str] = []
+    for item in raw.split(","):
+        name = item.strip()
+        if not _ACTION_NAME.match(name):
+            shown = f"'{_clip(name, 40)}' is not a snake_case name" if name else "an item is empty"
+            raise ValueError(f"{shape}: {shown}")
+        if name in actions:
+            raise ValueError(f"{shape}: '{name}' is listed twice")
+        actions.append(name)
+    return tuple(actions)
 
 
 class CosmosSettings(BaseModel):
@@ -112,13 +193,15 @@ class ConversationSettings(BaseModel):
     def _e164(cls, value: str) -> str:
         return _e164_setting(value)
 
-    default_language: str = "en-US"
     # Comma-separated "code:name:voice" triples.
     languages: str = (
         "en-US:English:en-US-AvaMultilingualNeural,"
         "fr-FR:French:fr-FR-DeniseNeural,"
         "es-ES:Spanish:es-ES-ElviraNeural"
     )
+    # After `languages`: its validator checks it against them. Checked even when left at its default,
+    # since the languages may have been changed without it.
+    default_language: str = Field(default="en-US", validate_default=True)
     timezone: str = "Europe/Paris"
     callback_window_hours: float = Field(default=24.0, ge=0)
     silence_retries: int = Field(default=2, ge=0, le=10)
@@ -128,6 +211,66 @@ class ConversationSettings(BaseModel):
     next_actions: str = "case_closed,call_back,send_documents,escalate_to_agent,no_action"
     sms_summary_enabled: bool = False
     prompts_override_json: str = ""
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: str) -> str:
+        parse_languages(value)
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _default_language(cls, value: str, info: ValidationInfo) -> str:
+        raw = info.data.get("languages")
+        if raw is None:  # the languages are invalid: already reported
+            return value
+        # The codes only: the languages are valid here, and LanguageOption would load core.models
+        # (and phonenumbers) at start-up.
+        codes = [item.split(":")[0].strip() for item in raw.split(",")]
+        if value not in codes:
+            raise ValueError(f"'{_clip(value)}' is not one of CONVERSATION__LANGUAGES ({', '.join(codes)})")
+        return value
+
+    @field_validator("allowed_country_codes")
+    @classmethod
+    def _country_codes(cls, value: str) -> str:
+        parse_country_codes(value)
+        return value
+
+    @field_validator("next_actions")
+    @classmethod
+    def _next_actions(cls, value: str) -> str:
+        parse_next_actions(value)
+        return value
+
+    @field_validator("prompts_override_json")
+    @classmethod
+    def _prompt_overrides(cls, value: str) -> str:
+        from core.engine.phrases import parse_overrides
+
+        parse_overrides(value)
+        return value
+
+    def language_options(self) -> list[LanguageOption]:
+        """The configured languages, in order (fresh copies: callers may keep them in a call)."""
+        return [option.model_copy() for option in parse_languages(self.languages)]
+
+    @property
+    def country_codes(self) -> frozenset[int]:
+        """Country calling codes outbound calls and transfers may go to (toll-fraud guard)."""
+        return parse_country_codes(self.allowed_country_codes)
+
+    @property
+    def next_action_names(self) -> tuple[str, ...]:
+        """The next actions post-call insights may choose from, in order."""
+        return parse_next_actions(self.next_actions)
+
+    @property
+    def prompt_overrides(self) -> PhraseTable:
+        """Phrase and system prompt overrides: name -> language (or ``*``) -> variants."""
+        from core.engine.phrases import parse_overrides
+
+        return parse_overrides(self.prompts_override_json)
 
 
 class MonitoringSettings(BaseModel):

@@ -11,8 +11,8 @@ bp = func.Blueprint()
 
 @bp.route(route="call", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 async def call_create(req: func.HttpRequest) -> func.HttpResponse:
+    from core.api.public import public_view
     from core.bootstrap import get_services
-    from core.calls_query import public_view
 
     async def action() -> func.HttpResponse:
         call = await get_services().flow.create_call(req.get_body())

@@ -11,8 +11,9 @@ bp = func.Blueprint()
 
 @bp.route(route="call/{call_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def call_get(req: func.HttpRequest) -> func.HttpResponse:
+    from core.api.public import public_view
     from core.bootstrap import get_services
-    from core.calls_query import get_call, public_view
+    from core.calls_query import get_call
 
     async def action() -> func.HttpResponse:
         call = await get_call(get_services().calls, req.route_params.get("call_id", ""))
@@ -34,6 +35,6 @@ async def call_list(req: func.HttpRequest) -> func.HttpResponse:
             limit=parse_limit(req.params.get("limit"), container.settings.http.report_page_size),
             continuation=req.params.get("continuation"),
         )
-        return json_response(page)
+        return json_response(page.model_dump(mode="json"))
 
     return await map_errors(action)

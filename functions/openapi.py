@@ -11,6 +11,6 @@ bp = func.Blueprint()
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
-    from core.openapi import openapi_document
+    from core.api.openapi import openapi_document
 
     return json_response(openapi_document(), headers={"Cache-Control": "public, max-age=300"})

@@ -1,12 +1,15 @@
-"""Prints the README's settings table from the settings model itself, so the two cannot drift.
+"""Prints the README's generated parts from the models themselves, so the two cannot drift: the settings
+table (core.settings.Settings) and the POST /call body (core.api.call_request.CallRequest).
 
-python -m local.settings_doc            # print the markdown table
-python -m local.settings_doc --check    # exit 1 if README.md does not hold the current table
+python -m local.settings_doc            # print them
+python -m local.settings_doc --write    # update README.md in place
+python -m local.settings_doc --check    # exit 1 if README.md does not hold the current ones
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,8 @@ from core.settings import Settings
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- settings:begin -->"
 END = "<!-- settings:end -->"
+CALL_BEGIN = "<!-- call-request:begin -->"
+CALL_END = "<!-- call-request:end -->"
 
 DESCRIPTIONS: dict[str, str] = {
     "APP_MODE": "`local` (defaults fit the offline stack) or `azure` (the local-only defaults must be replaced)",
@@ -66,17 +71,21 @@ DESCRIPTIONS: dict[str, str] = {
     "CONVERSATION__BOT_COMPANY": "Default company the bot works for",
     "CONVERSATION__DEFAULT_TASK": "Task of inbound calls and of outbound calls that give none",
     "CONVERSATION__AGENT_PHONE_NUMBER": "Default human agent number for transfers (E.164)",
-    "CONVERSATION__DEFAULT_LANGUAGE": "Language a call starts in",
+    "CONVERSATION__DEFAULT_LANGUAGE": "Language a call starts in; one of `CONVERSATION__LANGUAGES`",
     "CONVERSATION__LANGUAGES": "Languages offered, comma-separated `code:name:voice` triples",
     "CONVERSATION__TIMEZONE": "Time zone of dates in prompts and reminders",
     "CONVERSATION__CALLBACK_WINDOW_HOURS": "A caller calling back within this window resumes their case",
     "CONVERSATION__SILENCE_RETRIES": "Prompts after silence before the bot says goodbye and hangs up",
     "CONVERSATION__MAX_TURNS": "Turns after which the bot wraps the call up",
-    "CONVERSATION__ALLOWED_COUNTRY_CODES": "Country calling codes outbound calls may go to (toll-fraud guard)",
-    "CONVERSATION__NEXT_ACTIONS": "Next actions the post-call insights may choose from",
+    "CONVERSATION__ALLOWED_COUNTRY_CODES": "Country calling codes of the numbers `POST /call` may call and "
+    "transfer to, comma-separated (toll-fraud guard)",
+    "CONVERSATION__NEXT_ACTIONS": "Next actions the post-call insights may choose from, comma-separated "
+    "snake_case names",
     "CONVERSATION__SMS_SUMMARY_ENABLED": "Text the caller a summary after the call",
-    "CONVERSATION__PROMPTS_OVERRIDE_JSON": "JSON overriding phrases and the system prompt: "
-    '`{"greeting": {"en-US": ["..."]}, "system": "..."}`',
+    "CONVERSATION__PROMPTS_OVERRIDE_JSON": "JSON overriding phrases and the system prompt (a jinja2 template): "
+    '`{"greeting": {"en-US": ["...", "..."], "fr": "...", "*": "..."}, "system": "..."}`; a string or '
+    "list applies to every language. Names and template variables: `core/engine/phrases.py`, "
+    "`core/engine/prompts.py`",
     "MONITORING__CONTENT_LOGGING": "Allow phone numbers and conversation text in logs and traces",
     "MONITORING__LOG_LEVEL": "Log level of the product's logger",
     "HTTP__FUNCTION_KEY": "Function key of the local host adapter (in Azure the host manages keys)",
@@ -112,21 +121,89 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def _type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return "`" + schema["$ref"].rsplit("/", 1)[-1] + "`"
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return " or ".join(_type(s) for s in schema[key] if s.get("type") != "null")
+    if "enum" in schema:
+        return " / ".join(f"`{value}`" for value in schema["enum"])
+    if schema.get("type") == "array":
+        return "list of " + _type(schema.get("items", {}))
+    return str(schema.get("type", "any"))
+
+
+def _limits(schema: dict[str, Any]) -> str:
+    found: list[str] = []
+    for part in [schema, *schema.get("anyOf", [])]:
+        if part.get("maxLength") is not None:
+            found.append(f"{part.get('minLength', 0)}-{part['maxLength']} characters")
+        if part.get("maxItems") is not None:
+            found.append(f"{part.get('minItems', 0)}-{part['maxItems']} items")
+        if part.get("pattern"):
+            found.append(f"`{part['pattern']}`")
+    return ", ".join(found)
+
+
+def _fields_table(schema: dict[str, Any]) -> list[str]:
+    required = set(schema.get("required", []))
+    rows = ["| Field | Type | Limits | Meaning |", "|---|---|---|---|"]
+    for name, field in schema["properties"].items():
+        kind = _type(field) + (" (required)" if name in required else "")
+        meaning = " ".join(str(field.get("description", "")).split())
+        rows.append(f"| `{name}` | {kind} | {_limits(field)} | {meaning} |")
+    return rows
+
+
+def call_request_doc() -> str:
+    """The fields of the POST /call body and of the objects it holds, and its example as a curl command."""
+    from core.api.call_request import EXAMPLE, CallRequest
+
+    schema = CallRequest.model_json_schema(mode="validation")
+    lines = _fields_table(schema)
+    for name, definition in sorted(schema.get("$defs", {}).items()):
+        if "properties" in definition:
+            lines += ["", f"`{name}`:", "", *_fields_table(definition)]
+        elif "enum" in definition:
+            lines += ["", f"`{name}`: {_type(definition)}"]
+    body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in EXAMPLE.items())
+    curl = (
+        'curl -s -X POST "http://127.0.0.1:7071/call?code=local-function-key" '
+        f"-H 'content-type: application/json' -d '{{\n{body}\n}}'"
+    )
+    return "\n".join([*lines, "", "Example:", "", "```bash", curl, "```"])
+
+
+def replace_section(text: str, begin: str, end: str, content: str) -> str:
+    """`text` with what lies between the two markers replaced by `content`."""
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{content}\n{end}{tail}"
+
+
+def generated(text: str) -> str:
+    """README text with every generated part current."""
+    text = replace_section(text, BEGIN, END, table())
+    return replace_section(text, CALL_BEGIN, CALL_END, call_request_doc())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.settings_doc")
-    parser.add_argument("--check", action="store_true")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
+    mode.add_argument("--write", action="store_true", help="update README.md in place")
     args = parser.parse_args(argv)
-    current = table()
-    if not args.check:
-        print(current)
+    if not (args.check or args.write):
+        print(table(), call_request_doc(), sep="\n\n")
         return 0
     text = README.read_text()
-    inside = text.split(BEGIN, 1)[-1].split(END, 1)[0].strip()
-    if inside != current:
-        print(
-            "README.md settings table is stale: run python -m local.settings_doc and paste it",
-            file=sys.stderr,
-        )
+    updated = generated(text)
+    if args.write:
+        README.write_text(updated)
+        return 0
+    if updated != text:
+        print("README.md is stale: run python -m local.settings_doc --write", file=sys.stderr)
         return 1
     return 0
 

@@ -1,7 +1,15 @@
 """Fixed phrases the bot says without the model, per language, several variants each.
 
-Override any of them with ``CONVERSATION__PROMPTS_OVERRIDE_JSON``: ``{"greeting": {"en-US": ["Hi!", ...]}}``.
-Placeholders: ``{bot_name}``, ``{bot_company}`` (from the call, else the settings) and any keyword given
+Override any of them, and the system prompt (``"system"``, see :mod:`core.engine.prompts`), with
+``CONVERSATION__PROMPTS_OVERRIDE_JSON``, a JSON object from phrase name to one of:
+
+- ``"Hi!"`` or ``["Hi!", "Hello!"]``: the variants for every language;
+- ``{"en-US": ["Hi!", ...], "fr": "Salut !", "*": "..."}``: per language code, base language (``fr``:
+  any French) or ``*`` (any other language); a value is a string or a list of strings.
+
+An override that fits the call's language (exact, then same base language, then ``*``) wins over the
+built-in phrases; a language with neither falls back to English. Invalid overrides stop start-up
+(:func:`parse_overrides` says what is wrong). Placeholders: ``{bot_name}``, ``{bot_company}`` (from the call, else the settings) and any keyword given
 to :func:`phrase` (e.g. ``{languages}`` for the language choice prompt). Unknown placeholders stay as is.
 """
 
@@ -11,6 +19,7 @@ import functools
 import hashlib
 import json
 import random
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -149,49 +158,108 @@ class _Keep(dict[str, Any]):
         return "{" + key + "}"
 
 
+SYSTEM = "system"
+OVERRIDE_NAMES = (*PHRASE_NAMES, SYSTEM)
+ANY_LANGUAGE = "*"
+_LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+
+
+def _variant_list(where: str, value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) and i.strip() for i in items):
+        raise ValueError(f"{where}: expected a non-empty string or a non-empty list of non-empty strings")
+    return list(items)
+
+
+def _check_system(where: str, templates: list[str]) -> None:
+    from core.engine.prompts import check_template
+
+    if len(templates) != 1:
+        raise ValueError(f"{where}: one system prompt template, not a list of {len(templates)}")
+    try:
+        check_template(templates[0])
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
 @functools.lru_cache(maxsize=8)
 def parse_overrides(raw: str) -> PhraseTable:
-    """Parse the overrides JSON; invalid content is ignored entry by entry (never breaks a call)."""
+    """Parse the overrides JSON (every form of the module docstring) into name -> language -> variants,
+    or raise ValueError saying what is wrong and where."""
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw)
-    except ValueError:
-        return {}
-    table: PhraseTable = {}
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        return table
-    for name, per_language in data.items():
-        if not isinstance(per_language, dict):
-            continue
-        for language, variants in per_language.items():
-            if isinstance(variants, str):
-                variants = [variants]
-            if isinstance(variants, list) and variants and all(isinstance(v, str) for v in variants):
-                table.setdefault(str(name), {})[str(language)] = list(variants)
+        raise ValueError(f"expected a JSON object of phrase names ({', '.join(OVERRIDE_NAMES)}) to overrides")
+    table: PhraseTable = {}
+    for name, value in data.items():
+        if name not in OVERRIDE_NAMES:
+            raise ValueError(f"'{name[:40]}' is not a phrase name (known: {', '.join(OVERRIDE_NAMES)})")
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError(f"{name}: expected at least one language")
+            per_language: dict[str, list[str]] = {}
+            for language, variants_ in value.items():
+                if language != ANY_LANGUAGE and not _LANGUAGE_KEY.match(language):
+                    raise ValueError(
+                        f"{name}: '{language[:20]}' is not a language code like en-US, a base language "
+                        f"like en, or {ANY_LANGUAGE}"
+                    )
+                per_language[language] = _variant_list(f"{name}.{language}", variants_)
+        else:
+            per_language = {ANY_LANGUAGE: _variant_list(name, value)}
+        if name == SYSTEM:
+            for language, templates in per_language.items():
+                _check_system(f"{name}.{language}", templates)
+        table[name] = per_language
     return table
 
 
-def _language_candidates(language: str) -> list[str]:
-    base = language.split("-")[0].lower()
-    return [language, base, DEFAULT_LANGUAGE]
+def _lookup(table: Mapping[str, Mapping[str, list[str]]], name: str, candidate: str) -> list[str] | None:
+    per_language = table.get(name, {})
+    if candidate in per_language:
+        return list(per_language[candidate])
+    if "-" not in candidate:
+        for code, found in per_language.items():
+            if code.split("-")[0].lower() == candidate:
+                return list(found)
+    return None
+
+
+def override_for(
+    overrides: Mapping[str, Mapping[str, list[str]]] | None, name: str, language: str
+) -> list[str] | None:
+    """The overridden variants of `name` that fit `language` (exact, same base language, ``*``)."""
+    for candidate in (language, language.split("-")[0].lower(), ANY_LANGUAGE):
+        found = _lookup(overrides or {}, name, candidate)
+        if found is not None:
+            return found
+    return None
 
 
 def variants(
     name: str, language: str, overrides: Mapping[str, Mapping[str, list[str]]] | None = None
 ) -> list[str]:
-    """The variants of a phrase for a language (exact, then same language, then English)."""
-    tables = [overrides or {}, PHRASES]
-    for candidate in _language_candidates(language):
-        for table in tables:
-            per_language = table.get(name, {})
-            if candidate in per_language:
-                return list(per_language[candidate])
-            if "-" not in candidate:
-                for code, found in per_language.items():
-                    if code.split("-")[0].lower() == candidate:
-                        return list(found)
-    if name not in PHRASES and not (overrides and name in overrides):
+    """The variants of a phrase for a language: an override that fits it (:func:`override_for`), then
+    the built-in one (exact, same base language), then English."""
+    overridden = override_for(overrides, name, language)
+    if overridden is not None:
+        return overridden
+    base = language.split("-")[0].lower()
+    overrides = overrides or {}
+    for table, candidates in (
+        (PHRASES, (language, base)),
+        (overrides, (DEFAULT_LANGUAGE,)),
+        (PHRASES, (DEFAULT_LANGUAGE,)),
+    ):
+        for candidate in candidates:
+            found = _lookup(table, name, candidate)
+            if found is not None:
+                return found
+    if name not in PHRASES and name not in overrides:
         raise KeyError(f"unknown phrase '{name}' (known: {', '.join(PHRASE_NAMES)})")
     return [""]
 
@@ -239,7 +307,7 @@ def phrase(name: str, language: str, call: Call | None = None, **fmt: Any) -> st
     Pass ``seed=...`` to choose the variant yourself.
     """
     settings = _settings()
-    overrides = parse_overrides(settings.conversation.prompts_override_json) if settings else {}
+    overrides = settings.conversation.prompt_overrides if settings else {}
     seed = fmt.pop("seed", None)
     if seed is None and call is not None:
         seed = f"{call.call_id}:{len(call.messages)}"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core.engine.outcome import Speech, TransferToAgent, TurnOutcome
-from core.engine.phrases import parse_overrides, render_phrase
+from core.engine.phrases import render_phrase
 from core.engine.prompts import history_messages, system_prompt
 from core.engine.safety import clean_caller_text
 from core.engine.search import DocumentSearch, NoDocumentSearch
@@ -47,7 +47,7 @@ class TurnEngine:
         self.sms = sms
         self.search: DocumentSearch = search or NoDocumentSearch()
         self.clock = clock or utcnow
-        self.overrides = parse_overrides(settings.conversation.prompts_override_json)
+        self.overrides = settings.conversation.prompt_overrides
 
     def run(
         self,

@@ -15,16 +15,6 @@ SUGGESTION_MAX = 300
 MAX_SUGGESTIONS = 8
 
 
-def parse_next_actions(raw: str) -> tuple[str, ...]:
-    """The configured next actions (comma-separated), in order, without blanks or duplicates."""
-    actions: list[str] = []
-    for part in raw.split(","):
-        name = part.strip()
-        if name and name not in actions:
-            actions.append(name)
-    return tuple(actions) or ("no_action",)
-
-
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from core.calls_query import parse_call_id
 from core.errors import InvalidInputError
 from core.insights.prompt import insights_messages
-from core.insights.schema import answer_model, parse_next_actions, to_insights
+from core.insights.schema import answer_model, to_insights
 from core.models import Call, Insights, PostCallStatus, utcnow
 from core.observability import logger
 from core.ports import SmsSender
@@ -88,8 +88,9 @@ def max_dequeue_count(host_json: Path) -> int:
         return DEFAULT_MAX_DEQUEUE_COUNT
 
 
-async def generate_insights(llm: JsonCompleter, call: Call, next_actions: str) -> Insights:
-    actions = parse_next_actions(next_actions)
+async def generate_insights(llm: JsonCompleter, call: Call, actions: tuple[str, ...]) -> Insights:
+    """The insights of a call; the model picks the next action among `actions` (the settings'
+    ``next_action_names``)."""
     schema = answer_model(actions)
     answer = await llm.complete_json(insights_messages(call, actions), schema, attempts=3)
     return to_insights(answer)
@@ -146,7 +147,7 @@ async def run_post_call(
 
     try:
         if call.insights is None:
-            insights = await generate_insights(llm or container.chat_model, call, settings.next_actions)
+            insights = await generate_insights(llm or container.chat_model, call, settings.next_action_names)
 
             def store_insights(fresh: Call) -> bool:
                 if fresh.insights is not None:

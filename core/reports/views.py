@@ -2,7 +2,8 @@
 
 Everything that came from a caller or the model is passed to the templates as plain text and escaped
 there (autoescape); nothing is marked safe. Links carry the function key forward as ``?code=`` when the
-page was opened that way.
+page was opened that way. Pages are built from the public view of a call (core.api.public), so they
+cannot show the callback secret or the live connection's internal state.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from core.api.public import PublicCall
 from core.calls_query import get_call, parse_phone_number
-from core.models import Call, Message, Persona
+from core.models import Message, Persona
 from core.ports import CallStore
 from core.reports.render import render
 
@@ -108,7 +110,7 @@ class CallDetail:
     figures: list[Figure] = field(default_factory=list)
 
 
-def _row(call: Call, links: Links) -> CallRow:
+def _row(call: PublicCall, links: Links) -> CallRow:
     insights = call.insights
     return CallRow(
         call_id=call.call_id,
@@ -124,7 +126,7 @@ def _row(call: Call, links: Links) -> CallRow:
     )
 
 
-def _speaker(message: Message, call: Call) -> str:
+def _speaker(message: Message, call: PublicCall) -> str:
     if message.persona is Persona.HUMAN:
         return "Caller"
     if message.persona is Persona.ASSISTANT:
@@ -153,7 +155,7 @@ def _ms(values: list[float]) -> list[Figure]:
     ]
 
 
-def _detail(call: Call) -> CallDetail:
+def _detail(call: PublicCall) -> CallDetail:
     schema = call.initiate.claim_schema
     known = {f.name for f in schema.fields}
     claim = [
@@ -259,7 +261,7 @@ async def report_list_page(
     return render(
         "list.html",
         title="Calls",
-        rows=[_row(c, links) for c in page.calls],
+        rows=[_row(PublicCall.of(c), links) for c in page.calls],
         phone_number=number or "",
         code=code or "",
         first_url=links.url("/report", phone_number=number) if continuation else None,
@@ -271,7 +273,7 @@ async def report_list_page(
 async def report_call_page(store: CallStore, raw_call_id: str, *, code: str | None) -> str:
     """One call: transcript, claim and schema, reminders, insights, timing and token figures."""
     links = Links(code)
-    call = await get_call(store, raw_call_id)
+    call = PublicCall.of(await get_call(store, raw_call_id))
     return render(
         "call.html",
         title=f"Call {call.call_id}",

@@ -1,6 +1,7 @@
-"""The OpenAPI document against the app: every registered HTTP route is documented with its auth level,
-every documented route exists, and a bounded property-based fuzz run (schemathesis) against the local
-host adapter finds no server error."""
+"""The route table and the OpenAPI document against the app: every HTTP function registered in
+function_app has a route-table entry (same name, method, path and auth level) and every entry is
+registered; the document holds exactly the table's routes; and a bounded property-based fuzz run
+(schemathesis) against the local host adapter finds no server error."""
 
 from __future__ import annotations
 
@@ -10,18 +11,31 @@ from typing import Any
 import aiohttp
 import pytest
 
-from core.openapi import openapi_document
+from core.api.openapi import openapi_document
+from core.api.routes import ROUTES
 from tests.post_call.harness import FUNCTION_KEY, app_stack
 
 METHODS = {"get", "post", "put", "patch", "delete"}
+INTERNAL_FIELDS = {
+    "callback_secret",
+    "flags",
+    "connection",
+    "connection_id",
+    "current_turn_id",
+    "old_connections",
+    "lease_owner",
+    "for_connection",
+}
+
+Route = tuple[str, str, str, str]  # function name, METHOD, /path, auth level
 
 
-def registered_routes() -> dict[tuple[str, str], str]:
-    """(METHOD, /path) -> auth level, for every HTTP trigger of function_app."""
+def registered_routes() -> set[Route]:
+    """Every HTTP trigger of function_app."""
     import function_app
     from local.functions_host.invocation import index_app
 
-    routes: dict[tuple[str, str], str] = {}
+    routes: set[Route] = set()
     # index_app: app.get_functions() with the app's duplicate-name record reset, so it can run twice.
     for function in index_app(function_app.app):
         binding = function.trigger
@@ -30,34 +44,49 @@ def registered_routes() -> dict[tuple[str, str], str]:
         route = "/" + str(binding.get("route") or function.name).strip("/")
         level = str(binding.get("authLevel") or "function").lower()
         for method in binding.get("methods") or []:
-            routes[(str(method).upper(), route)] = level
+            routes.add((function.name, str(method).upper(), route, level))
     return routes
 
 
-def documented_routes(document: dict[str, Any]) -> dict[tuple[str, str], str]:
-    routes: dict[tuple[str, str], str] = {}
+def table_routes() -> set[Route]:
+    return {(r.function, r.method, r.path, r.auth) for r in ROUTES}
+
+
+def documented_routes(document: dict[str, Any]) -> set[Route]:
+    routes: set[Route] = set()
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method in METHODS:
                 security = operation.get("security", document.get("security"))
-                routes[(method.upper(), path)] = "anonymous" if security == [] else "function"
+                level = "anonymous" if security == [] else "function"
+                routes.add((operation["operationId"], method.upper(), path, level))
     return routes
 
 
-def test_every_registered_route_is_documented_and_every_documented_route_exists() -> None:
-    registered = registered_routes()
-    documented = documented_routes(openapi_document())
+def test_every_registered_http_function_is_in_the_route_table_and_back() -> None:
+    registered, table = registered_routes(), table_routes()
     assert registered, "function_app registers no HTTP route"
-    missing = sorted(set(registered) - set(documented))
-    assert not missing, f"routes missing from /openapi.json: {missing}"
-    extra = sorted(set(documented) - set(registered))
-    assert not extra, f"documented routes the app does not have: {extra}"
-    wrong_auth = {
-        route: (registered[route], documented[route])
-        for route in registered
-        if registered[route] != documented[route]
-    }
-    assert not wrong_auth, f"auth level (app, document) differs: {wrong_auth}"
+    missing = sorted(registered - table)
+    assert not missing, f"HTTP functions without a route-table entry (core/api/routes.py): {missing}"
+    extra = sorted(table - registered)
+    assert not extra, f"route-table entries the app does not register as such: {extra}"
+    assert len(ROUTES) == len(table), "a route is listed twice in the route table"
+
+
+def test_the_document_holds_exactly_the_route_table() -> None:
+    assert documented_routes(openapi_document()) == table_routes()
+
+
+def test_the_document_shows_the_public_view_of_a_call() -> None:
+    schemas = openapi_document()["components"]["schemas"]
+    assert "Call" not in schemas
+    public = schemas["PublicCall"]["properties"]
+    assert not INTERNAL_FIELDS & set(public), sorted(INTERNAL_FIELDS & set(public))
+    post_call = set(schemas["PublicPostCall"]["properties"])
+    assert not INTERNAL_FIELDS & post_call, sorted(INTERNAL_FIELDS & post_call)
+    assert {"call_id", "initiate", "claim", "messages", "insights"} <= set(public)
+    page_items = schemas["CallPage"]["properties"]["calls"]["items"]
+    assert page_items == {"$ref": "#/components/schemas/PublicCall"}
 
 
 def test_document_is_valid_openapi_with_key_schemes() -> None:
@@ -68,8 +97,6 @@ def test_document_is_valid_openapi_with_key_schemes() -> None:
     schemes = document["components"]["securitySchemes"]
     assert schemes["functionKeyHeader"] == {"type": "apiKey", "in": "header", "name": "x-functions-key"}
     assert schemes["functionKeyQuery"] == {"type": "apiKey", "in": "query", "name": "code"}
-    call = document["components"]["schemas"]["Call"]
-    assert "callback_secret" not in call["properties"]
 
 
 @pytest.mark.usefixtures("local_stack")

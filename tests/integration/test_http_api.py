@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -9,6 +10,7 @@ import aiohttp
 import pytest
 
 from core.bootstrap import Services, get_services, reset_services
+from core.models import Call
 from local.functions_host import FunctionsHost
 from tests.conftest import make_call
 
@@ -50,6 +52,36 @@ async def test_a_call_is_read_by_id_without_its_secret(app_host: str, container:
     assert body["call_id"] == call.call_id
     assert body["initiate"]["phone_number"] == "+14155550123"
     assert "callback_secret" not in body
+
+
+async def test_a_call_read_over_http_shows_no_internal_state(app_host: str, container: Services) -> None:
+    # The live connection's state as a stored document holds it (built from a dict: it stays valid
+    # however the model types that state).
+    document = make_call("+14155550125").model_dump(mode="json")
+    document.update(
+        connection_id="conn-internal", current_turn_id="turn-internal", old_connections=["conn-old"]
+    )
+    document["connection"].update(greeted="conn-internal", server_call_id="server-internal")
+    document["post_call"].update(for_connection="conn-internal", lease_owner="lease-internal")
+    call = await container.calls.create(Call.model_validate(document))
+    async with aiohttp.ClientSession(headers=KEY) as http:
+        async with http.get(f"{app_host}/call/{call.call_id}") as response:
+            one = await response.json()
+        async with http.get(f"{app_host}/call", params={"phone_number": "+14155550125"}) as response:
+            [listed] = (await response.json())["calls"]
+    for body in (one, listed):
+        assert body["call_id"] == call.call_id
+        assert not {"callback_secret", "flags", "connection_id", "current_turn_id"} & set(body)
+        text = json.dumps(body)
+        for internal in (
+            "conn-internal",
+            "conn-old",
+            "server-internal",
+            "lease-internal",
+            "turn-internal",
+            call.callback_secret,
+        ):
+            assert internal not in text
 
 
 @pytest.mark.parametrize(

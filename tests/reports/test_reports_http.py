@@ -146,3 +146,27 @@ async def test_call_page_escapes_everything_and_is_self_contained(monkeypatch: p
 
         status, html, _ = await get_with_header(stack, "/report", phone_number=call.phone_number)
         assert status == 200 and "&lt;script&gt;" in html and SCRIPT not in html
+
+
+async def test_call_page_shows_no_internal_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.models import Call
+
+    document = make_call(random_number()).model_dump(mode="json")
+    document.update(
+        connection_id="conn-internal", current_turn_id="turn-internal", old_connections=["conn-old"]
+    )
+    document["connection"].update(greeted="conn-internal", server_call_id="server-internal")
+    document["post_call"].update(for_connection="conn-internal", lease_owner="lease-internal")
+    async with app_stack(monkeypatch) as stack:
+        call = await stack.container.calls.create(Call.model_validate(document))
+        status, html, _ = await get(stack, f"/report/{call.call_id}", code=FUNCTION_KEY)
+    assert status == 200 and call.call_id in html
+    for internal in (
+        "conn-internal",
+        "conn-old",
+        "server-internal",
+        "lease-internal",
+        "turn-internal",
+        call.callback_secret,
+    ):
+        assert internal not in html

@@ -11,4 +11,4 @@ def test_every_setting_is_described() -> None:
 def test_the_readme_lists_every_setting_with_its_default() -> None:
     text = README.read_text()
     inside = text.split(BEGIN, 1)[-1].split(END, 1)[0].strip()
-    assert inside == table(), "README settings table is stale: run python -m local.settings_doc"
+    assert inside == table(), "README settings table is stale: run python -m local.settings_doc --write"

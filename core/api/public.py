@@ -1,0 +1,83 @@
+"""The public view of a call: what GET /call, POST /call, the reports and the OpenAPI document show.
+
+An explicit list of fields, so nothing new in the call document is published by accident: never the
+callback secret (it authenticates ACS callbacks), nor the state of the live phone connection (the ACS
+connection id, the turn allowed to speak, the typed connection state, the post-call job's lease).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.models import (
+    Call,
+    CallDirection,
+    CallStatus,
+    Counters,
+    InitiateRequest,
+    Insights,
+    Message,
+    PostCallStatus,
+    Reminder,
+    TimingFigures,
+)
+
+
+class PublicPostCall(BaseModel):
+    """Where the post-call job (insights, SMS summary) stands."""
+
+    status: PostCallStatus
+    enqueued_at: datetime | None = None
+    attempts: int = 0
+    sms_summary_sent_at: datetime | None = None
+    error: str | None = None
+
+
+class PublicCall(BaseModel):
+    """A call: what it is for, what was said and collected, what came of it, and its figures."""
+
+    call_id: str = Field(description="The call id (a UUID).")
+    created_at: datetime
+    updated_at: datetime
+    direction: CallDirection
+    status: CallStatus
+    initiate: InitiateRequest = Field(description="What the call is for: task, claim schema, bot, numbers.")
+    claim: dict[str, Any] = Field(description="The claim values collected so far, by field name.")
+    messages: list[Message] = Field(description="The transcript, oldest first.")
+    reminders: list[Reminder]
+    insights: Insights | None = Field(description="Post-call insights, once computed.")
+    language: str = Field(description="The language the call is in now.")
+    counters: Counters
+    timing: TimingFigures
+    post_call: PublicPostCall
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, call: Call) -> PublicCall:
+        # The call is valid already: copy the listed fields without validating them again.
+        fields = {name: getattr(call, name) for name in cls.model_fields if name != "post_call"}
+        post_call = PublicPostCall.model_construct(
+            **{name: getattr(call.post_call, name) for name in PublicPostCall.model_fields}
+        )
+        return cls.model_construct(**fields, post_call=post_call)
+
+    @property
+    def phone_number(self) -> str:
+        return self.initiate.phone_number
+
+
+def public_view(call: Call) -> dict[str, Any]:
+    """The public view of a call as JSON."""
+    return PublicCall.of(call).model_dump(mode="json")
+
+
+class CallPage(BaseModel):
+    """A page of calls, newest first."""
+
+    calls: list[PublicCall] = Field(description="Calls, newest first.")
+    continuation: str | None = Field(
+        description="Opaque token for the next page (pass it as ?continuation=), null on the last page."
+    )

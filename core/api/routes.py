@@ -1,0 +1,215 @@
+"""The HTTP routes of the Function App, as data: one entry per HTTP-triggered function.
+
+Each route names the function that serves it (``functions/*.py``), its path template, method, auth
+level, request model, response bodies per status and error statuses. The OpenAPI document is
+generated from this table (core.api.openapi) and a contract test checks it against the functions the
+app registers, so a route cannot be added, moved or re-keyed without the table following.
+
+Event Grid events (IncomingCall, SMSReceived) and the post-call queue are triggers of the host, not
+routes of ours: they are not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from core.api.bodies import CallbackAck, CallbackEvents, Readiness
+from core.api.call_request import CallRequest
+from core.api.public import CallPage, PublicCall
+from core.calls_query import MAX_PAGE_SIZE
+
+Auth = Literal["function", "anonymous"]
+Method = Literal["GET", "POST"]
+JSON = "application/json"
+HTML = "text/html"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: Literal["path", "query", "header"]
+    description: str
+    required: bool = False
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True)
+class Body:
+    """A response: its description and its content (a model, a plain schema, or nothing)."""
+
+    description: str
+    model: type[BaseModel] | None = None
+    media_type: str | None = JSON
+    schema: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str  # the name of the Azure Function serving it; also the operationId
+    method: Method
+    path: str  # template, as served (routePrefix is empty): /call/{call_id}
+    auth: Auth
+    tag: str
+    summary: str
+    responses: Mapping[int, Body]
+    # Error statuses and when they happen. The body is ErrorBody for a JSON route, an HTML error page
+    # for a page route; a keyed route also answers 401 with an empty body (from the host).
+    errors: Mapping[int, str] = field(default_factory=dict)
+    error_media: Literal["json", "html"] = "json"
+    description: str = ""
+    parameters: tuple[Parameter, ...] = ()
+    request: type[BaseModel] | None = None
+
+    @property
+    def host_route(self) -> str:
+        """The route as the function registers it (no leading slash)."""
+        return self.path.lstrip("/")
+
+
+CALL_ID = Parameter("call_id", "path", "The call id (a UUID).", required=True)
+PHONE = Parameter("phone_number", "query", "Only calls with this phone number (E.164, e.g. +14155550100).")
+LIMIT = Parameter(
+    "limit",
+    "query",
+    f"Page size, 1 to {MAX_PAGE_SIZE} (default: HTTP__REPORT_PAGE_SIZE).",
+    schema={"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+)
+CONTINUATION = Parameter("continuation", "query", "The continuation token of the previous page.")
+PAGE = (PHONE, LIMIT, CONTINUATION)
+_PAGE = Body("The page.", media_type=HTML, schema={"type": "string"})
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        function="health_liveness",
+        method="GET",
+        path="/health/liveness",
+        auth="anonymous",
+        tag="health",
+        summary="Liveness probe",
+        responses={200: Body("The worker runs.", media_type="text/plain", schema={"type": "string"})},
+    ),
+    Route(
+        function="health_readiness",
+        method="GET",
+        path="/health/readiness",
+        auth="anonymous",
+        tag="health",
+        summary="Readiness probe: every dependency answers",
+        responses={
+            200: Body("Every dependency is ready.", Readiness),
+            503: Body("At least one dependency failed; checks say which.", Readiness),
+        },
+    ),
+    Route(
+        function="call_create",
+        method="POST",
+        path="/call",
+        auth="function",
+        tag="calls",
+        summary="Place an outbound call",
+        description="The bot calls phone_number with the task and claim schema; everything but "
+        "phone_number defaults to the configured values.",
+        request=CallRequest,
+        responses={
+            201: Body(
+                "The call was created and is being placed.",
+                PublicCall,
+                headers={"Location": "/call/{call_id}"},
+            )
+        },
+        errors={
+            400: "Invalid input; the message and problems say what and why, each naming its field.",
+            502: "Azure Communication Services refused or failed the call.",
+        },
+    ),
+    Route(
+        function="call_list",
+        method="GET",
+        path="/call",
+        auth="function",
+        tag="calls",
+        summary="List calls, newest first, with paging",
+        parameters=PAGE,
+        responses={200: Body("A page of calls.", CallPage)},
+        errors={
+            400: "Invalid phone number, limit or continuation token.",
+            404: "No call at all for this phone number.",
+        },
+    ),
+    Route(
+        function="call_get",
+        method="GET",
+        path="/call/{call_id}",
+        auth="function",
+        tag="calls",
+        summary="One call: initiate request, claim, transcript, reminders, insights, figures",
+        parameters=(CALL_ID,),
+        responses={200: Body("The call.", PublicCall)},
+        errors={400: "The call id is not a UUID.", 404: "No such call."},
+    ),
+    Route(
+        function="acs_callback",
+        method="POST",
+        path="/callbacks/{call_id}/{secret}",
+        auth="anonymous",
+        tag="telephony",
+        summary="Mid-call events from Azure Communication Services (CloudEvents)",
+        description="Anonymous at the host: the per-call secret in the path and the JWT ACS signs its "
+        "callbacks with (Authorization: Bearer) authenticate the request. Only ACS calls this.",
+        parameters=(
+            CALL_ID,
+            Parameter("secret", "path", "The call's callback secret.", required=True),
+            Parameter("Authorization", "header", "Bearer JWT signed by ACS."),
+        ),
+        request=CallbackEvents,
+        responses={200: Body("How many events were handled (duplicates excluded).", CallbackAck)},
+        errors={
+            400: "The body is not a batch of CloudEvents.",
+            401: "Bad token, unknown call or wrong secret (not saying which).",
+            404: "No such call.",
+            409: "The call document kept changing; ACS retries.",
+        },
+    ),
+    Route(
+        function="report_list",
+        method="GET",
+        path="/report",
+        auth="function",
+        tag="reports",
+        summary="HTML list of calls, newest first, searchable by phone number",
+        description="Links on the page carry the key forward as ?code= when it was given so.",
+        parameters=PAGE,
+        responses={200: _PAGE},
+        errors={400: "Invalid phone number, limit or continuation (HTML error page)."},
+        error_media="html",
+    ),
+    Route(
+        function="report_call",
+        method="GET",
+        path="/report/{call_id}",
+        auth="function",
+        tag="reports",
+        summary="HTML page of one call",
+        parameters=(CALL_ID,),
+        responses={200: _PAGE},
+        errors={
+            400: "The call id is not a UUID (HTML error page).",
+            404: "No such call (HTML error page).",
+        },
+        error_media="html",
+    ),
+    Route(
+        function="openapi_document",
+        method="GET",
+        path="/openapi.json",
+        auth="anonymous",
+        tag="meta",
+        summary="This document",
+        responses={200: Body("The OpenAPI 3.1 document.", schema={"type": "object"})},
+    ),
+)
