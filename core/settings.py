@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from core.engine.phrases import PhraseTable
     from core.models import LanguageOption
+    from core.phrasebook import PhraseTable
 
 # Well-known key of the Cosmos DB emulator; public, documented by Microsoft, not a secret.
 COSMOS_EMULATOR_KEY = (
@@ -246,7 +246,7 @@ class ConversationSettings(BaseModel):
     @field_validator("prompts_override_json")
     @classmethod
     def _prompt_overrides(cls, value: str) -> str:
-        from core.engine.phrases import parse_overrides
+        from core.phrasebook import parse_overrides
 
         parse_overrides(value)
         return value
@@ -268,7 +268,7 @@ class ConversationSettings(BaseModel):
     @property
     def prompt_overrides(self) -> PhraseTable:
         """Phrase and system prompt overrides: name -> language (or ``*``) -> variants."""
-        from core.engine.phrases import parse_overrides
+        from core.phrasebook import parse_overrides
 
         return parse_overrides(self.prompts_override_json)
 

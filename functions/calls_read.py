@@ -11,9 +11,9 @@ bp = func.Blueprint()
 
 @bp.route(route="call/{call_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def call_get(req: func.HttpRequest) -> func.HttpResponse:
+    from core.api.calls_query import get_call
     from core.api.public import public_view
     from core.bootstrap import get_services
-    from core.calls_query import get_call
 
     async def action() -> func.HttpResponse:
         call = await get_call(get_services().calls, req.route_params.get("call_id", ""))
@@ -24,8 +24,8 @@ async def call_get(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="call", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def call_list(req: func.HttpRequest) -> func.HttpResponse:
+    from core.api.calls_query import list_calls, parse_limit
     from core.bootstrap import get_services
-    from core.calls_query import list_calls, parse_limit
 
     async def action() -> func.HttpResponse:
         container = get_services()

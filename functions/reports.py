@@ -32,8 +32,8 @@ async def _map_errors(action: Callable[[], Awaitable[str]], code: str | None) ->
 
 @bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def report_list(req: func.HttpRequest) -> func.HttpResponse:
+    from core.api.calls_query import parse_limit
     from core.bootstrap import get_services
-    from core.calls_query import parse_limit
     from core.reports.views import report_list_page
 
     code = req.params.get("code")

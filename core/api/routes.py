@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from core.api.bodies import CallbackAck, CallbackEvents, Readiness
 from core.api.call_request import CallRequest
+from core.api.calls_query import MAX_PAGE_SIZE
 from core.api.public import CallPage, PublicCall
-from core.calls_query import MAX_PAGE_SIZE
 
 Auth = Literal["function", "anonymous"]
 Method = Literal["GET", "POST"]

@@ -136,7 +136,16 @@ async def _dispatch(
             handler = handler_for(event)
             if handler is not None:
                 await handler(ctx, call, event, received_at)
-    except BaseException:
+    except BaseException as exc:
+        ctx.log.warning(
+            "%s %s of call %s failed (%s); %s",
+            event.type,
+            event.id,
+            call.call_id,
+            type(exc).__name__,
+            "released for a retry" if release else "ACS retries it",
+            exc_info=not isinstance(exc, asyncio.CancelledError),
+        )
         if release:
             with contextlib.suppress(Exception):
                 await ctx.services.inbox.release(call.call_id, event.id)

@@ -141,7 +141,8 @@ async def _cancel_media(ctx: FlowContext, connection_id: str) -> None:
 
 async def _watch_store(ctx: FlowContext, handle: TurnHandle, begin: asyncio.Task[Call]) -> None:
     """Interrupt the turn when the store says another worker's turn took over (or the call ended)."""
-    await asyncio.gather(begin, return_exceptions=True)
+    # asyncio.wait, not gather: cancelling this watcher must never cancel the write it waits for.
+    await asyncio.wait({begin})
     while not handle.interrupted:
         await asyncio.sleep(SUPERSEDE_CHECK_S)
         fresh = await ctx.calls.get(handle.call_id)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from core.calls_query import parse_call_id
+from core.api.calls_query import parse_call_id
 from core.errors import InvalidInputError
 from core.insights.prompt import insights_messages
 from core.insights.schema import answer_model, to_insights

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from core.api.calls_query import get_call, parse_phone_number
 from core.api.public import PublicCall
-from core.calls_query import get_call, parse_phone_number
 from core.models import Message, Persona
 from core.ports import CallStore
 from core.reports.render import render

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -260,7 +261,6 @@ async def test_telemetry_spans_per_event_and_turn_and_latency_metric(
 ) -> None:
     import contextlib
     from collections.abc import Iterator
-    from typing import Any
 
     from core.callflow import ingress, turns
 
@@ -364,3 +364,23 @@ async def test_an_sms_during_the_call_is_answered_on_the_phone(rig: Rig) -> None
     stored = await rig.call(call.call_id)
     sms = [m for m in stored.messages if m.action is Action.SMS]
     assert [m.content for m in sms] == ["My new address is 1 Main St"]
+
+
+async def test_a_turn_that_ends_before_the_callers_words_are_stored_still_stores_them(rig: Rig) -> None:
+    """The answer can be complete before the write of the caller's words returns (a slow store):
+    the turn waits for that write and never cancels it."""
+    call, conn = await connected(rig)
+    original = rig.store.update
+    slow = asyncio.Event()
+
+    async def slow_update(call_id: str, mutation: Any, *, current: Call | None = None) -> Call:
+        if not slow.is_set():
+            slow.set()
+            await asyncio.sleep(0.05)  # the first write of the turn is slower than the whole answer
+        return await original(call_id, mutation, current=current)
+
+    rig.store.update = slow_update  # type: ignore[method-assign]
+    rig.engine.answers.append(ScriptedAnswer(["Quick answer."]))
+    assert await rig.send(call, speech(conn, "my words", "rec-slow")) == 1
+    stored = await rig.call(call.call_id)
+    assert [m.content for m in stored.messages[-2:]] == ["my words", "Quick answer."]

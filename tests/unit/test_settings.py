@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.engine.phrases import PhraseTable, render_phrase
-from core.engine.prompts import TEMPLATE_VARIABLES, system_prompt
+from core.engine.prompts import system_prompt
 from core.models import Call, CallDirection, InitiateRequest, LanguageOption
+from core.phrasebook import TEMPLATE_VARIABLES
 from core.settings import ConfigurationError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,7 +223,8 @@ def test_a_system_prompt_override_may_use_every_documented_variable(monkeypatch:
 
 
 async def test_the_system_prompt_override_is_what_the_model_receives(monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.engine import LlmClient, TurnEngine
+    from core.adapters.openai_chat import OpenAIChatModel
+    from core.engine import TurnEngine
     from local.scripted_llm import ScriptedLlm
 
     async with ScriptedLlm([{"say": "Ahoy."}]) as server:
@@ -233,7 +235,7 @@ async def test_the_system_prompt_override_is_what_the_model_receives(monkeypatch
             json.dumps({"system": "You are {{ bot_name }} of {{ bot_company }}; speak like a pirate."}),
         )
         settings = load_settings()
-        client = LlmClient.from_settings(settings.llm)
+        client = OpenAIChatModel(settings.llm)
         try:
             turn = TurnEngine(settings, client).run(_call(), "Hello?", turn_id="t1")
             spoken = [speech.text async for speech in turn]
