@@ -12,9 +12,9 @@ an SDK exception. Entry points map an error with one lookup (``error.status``)::
     ├── ConfigurationError           500  settings missing or invalid (raised at start-up)
     │   └── ModelNotConfiguredError  503  no chat model endpoint is configured
     └── DependencyError              502  an outside service failed
-        ├── TelephonyError           502  ACS Call Automation failed
-        │   ├── CallGone             410  the call no longer exists (the caller hung up)
-        │   └── TelephonyRefused     502  ACS refused the action (e.g. placing the call)
+        ├── TelephonyError           502  ACS Call Automation failed; transient (5xx, timeout)
+        │   ├── CallGone             410  the call no longer exists (the caller hung up); permanent
+        │   └── TelephonyRefused     502  ACS refused the action (a 4xx, e.g. placing the call)
         ├── ModelUnavailable         503  every configured model failed, after retries and fallback
         └── StoreUnavailable         503  the call store, inbox or queue could not be reached
 """
@@ -89,7 +89,16 @@ class DependencyError(ProductError):
 
 
 class TelephonyError(DependencyError):
-    """ACS Call Automation failed."""
+    """ACS Call Automation failed. A bare TelephonyError is transient (a 5xx, a timeout, the service
+    unreachable): the action may be retried. ``acs_status`` and ``acs_code`` are what ACS answered
+    (HTTP status, and the ``error.code`` of its body), when it answered."""
+
+    def __init__(
+        self, message: str = "", *, acs_status: int | None = None, acs_code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.acs_status = acs_status
+        self.acs_code = acs_code
 
 
 class CallGone(TelephonyError):

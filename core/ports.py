@@ -67,7 +67,13 @@ class CallStore(Protocol):
         re-reads and re-applies. Raises NotFoundError for an unknown call."""
         ...
 
-    async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None: ...
+    async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
+        """The caller's latest case since ``since``; a ring never answered (ringing, missed) is none."""
+        ...
+
+    async def find_by_server_call_id(self, server_call_id: str) -> Call | None:
+        """The call one of whose connections had this ACS server call id."""
+        ...
 
     async def list(
         self, *, phone_number: str | None = None, limit: int = 20, continuation: str | None = None
@@ -121,6 +127,10 @@ class Telephony(Protocol):
         """Answer an incoming call; returns the call connection id."""
         ...
 
+    async def reject(self, incoming_call_context: str, reason: str) -> None:
+        """Reject an incoming call (reason: none, busy or forbidden), so it does not ring on."""
+        ...
+
     async def call(self, phone_number: str, callback_url: str) -> str:
         """Place an outbound call from the product's number; returns the call connection id."""
         ...
@@ -149,7 +159,19 @@ class Telephony(Protocol):
 
     async def hang_up(self, connection_id: str) -> None: ...
 
-    async def start_recording(self, connection_id: str) -> None: ...
+    async def start_recording(self, connection_id: str, *, container_url: str = "") -> None:
+        """Start recording the call; into ``container_url`` (an Azure blob container) when given."""
+        ...
+
+
+class RecordingStore(Protocol):
+    """The blob container recordings are kept in. Raises NotFoundError, StoreUnavailable."""
+
+    async def read(self, blob_name: str, *, max_bytes: int) -> bytes:
+        """The whole file; InvalidInputError when it is larger than ``max_bytes``."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class CallbackVerifier(Protocol):

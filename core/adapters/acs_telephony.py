@@ -28,17 +28,22 @@ _TONES = {
 
 @contextlib.asynccontextmanager
 async def _translated(action: str) -> AsyncIterator[None]:
-    """SDK errors as the port's: 404/410 mean the call is gone, other statuses a refusal."""
+    """SDK errors as the port's: 404/410 mean the call is gone, other 4xx a refusal (permanent), 5xx,
+    429 and network failures a transient TelephonyError. Each carries ACS's status and error code."""
     from azure.core.exceptions import AzureError, HttpResponseError
 
     try:
         yield
     except HttpResponseError as exc:
         status = exc.status_code or 0
-        detail = f"{action}: HTTP {status} {(exc.reason or '')[:100]}".strip()
+        error = getattr(exc, "error", None)
+        code = str(getattr(error, "code", "") or "") or None
+        detail = f"{action}: HTTP {status}{f' {code}' if code else ''} {(exc.reason or '')[:100]}".strip()
         if status in (404, 410):
-            raise CallGone(detail) from exc
-        raise TelephonyRefused(detail) from exc
+            raise CallGone(detail, acs_status=status, acs_code=code) from exc
+        if status >= 500 or status == 429 or status == 0:
+            raise TelephonyError(detail, acs_status=status or None, acs_code=code) from exc
+        raise TelephonyRefused(detail, acs_status=status, acs_code=code) from exc
     except (AzureError, OSError, TimeoutError) as exc:
         raise TelephonyError(f"{action}: {type(exc).__name__}") from exc
 
@@ -86,6 +91,11 @@ class AcsTelephony:
         async with _translated("answer"):
             properties = await client.answer_call(incoming_call_context, callback_url)
         return str(properties.call_connection_id)
+
+    async def reject(self, incoming_call_context: str, reason: str) -> None:
+        client = await self._get_client()
+        async with _translated("reject"):
+            await client.reject_call(incoming_call_context, call_reject_reason=reason)
 
     async def call(self, phone_number: str, callback_url: str) -> str:
         from azure.communication.callautomation import PhoneNumberIdentifier
@@ -170,7 +180,19 @@ class AcsTelephony:
         finally:
             self._connections.pop(connection_id, None)
 
-    async def start_recording(self, connection_id: str) -> None:
+    async def start_recording(self, connection_id: str, *, container_url: str = "") -> None:
+        # Audio only, mixed, WAV: what the report plays (ACS's default is an audio-video MP4).
+        kwargs: dict[str, Any] = {
+            "recording_content_type": "audio",
+            "recording_channel_type": "mixed",
+            "recording_format_type": "wav",
+        }
+        if container_url:
+            from azure.communication.callautomation import AzureBlobContainerRecordingStorage
+
+            # Bring-your-own-storage: ACS writes the file into our container (its identity needs
+            # Storage Blob Data Contributor there) and announces it with RecordingFileStatusUpdated.
+            kwargs["recording_storage"] = AzureBlobContainerRecordingStorage(container_url)
         client = await self._get_client()
         async with _translated("start recording"):
-            await client.start_recording(call_connection_id=connection_id)
+            await client.start_recording(call_connection_id=connection_id, **kwargs)

@@ -167,9 +167,17 @@ class CosmosCallStore:
 
     async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
         documents = await self._query(
+            # A ring that was never answered (ringing, missed) is not a case to resume.
             "SELECT * FROM c WHERE c.initiate.phone_number = @phone AND c.created_at >= @since "
-            "ORDER BY c.created_at DESC",
+            "AND c.status != 'ringing' AND c.status != 'missed' ORDER BY c.created_at DESC",
             [{"name": "@phone", "value": phone_number}, {"name": "@since", "value": _iso(since)}],
+        )
+        return _from_document(documents[0]) if documents else None
+
+    async def find_by_server_call_id(self, server_call_id: str) -> Call | None:
+        documents = await self._query(
+            "SELECT * FROM c WHERE ARRAY_CONTAINS(c.server_call_ids, @id) ORDER BY c.created_at DESC",
+            [{"name": "@id", "value": server_call_id}],
         )
         return _from_document(documents[0]) if documents else None
 

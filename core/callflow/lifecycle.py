@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from datetime import timedelta
 from typing import Any
 
 from core.callflow.context import FlowContext
@@ -20,8 +18,6 @@ from core.models import (
     OperationContext,
     Persona,
     Purpose,
-    normalize_e164,
-    utcnow,
 )
 from core.observability import tracer
 
@@ -43,43 +39,10 @@ async def place_call(ctx: FlowContext, initiate: InitiateRequest) -> Call:
 
 
 async def answer_incoming(ctx: FlowContext, event_id: str, data: dict[str, Any]) -> str | None:
-    """Event Grid IncomingCall: answer it, for a new call or the caller's recent one (resume)."""
-    from core.callflow.outbound import default_initiate
+    """Event Grid IncomingCall: see core.callflow.incoming (what a failed answer leaves behind)."""
+    from core.callflow.incoming import answer_incoming as answer
 
-    context = str(data.get("incomingCallContext") or "")
-    caller = data.get("from") or {}
-    raw_number = str((caller.get("phoneNumber") or {}).get("value") or "")
-    if not context or not raw_number:
-        ctx.log.warning("IncomingCall %s without context or caller phone number: ignored", event_id)
-        return None
-    try:
-        number = normalize_e164(raw_number)
-    except ValueError:
-        ctx.log.warning("IncomingCall %s from an invalid number: ignored", event_id)
-        return None
-    inbox, partition = ctx.services.inbox, "incoming-call"
-    if not await inbox.claim(partition, event_id):
-        return None
-    try:
-        with tracer().start_as_current_span("callflow.IncomingCall") as span:
-            conversation = ctx.settings.conversation
-            previous = None
-            if conversation.callback_window_hours > 0:
-                since = utcnow() - timedelta(hours=conversation.callback_window_hours)
-                previous = await ctx.calls.latest_for_phone_number(number, since)
-            if previous is None:
-                initiate = default_initiate(number, conversation)
-                call = await ctx.calls.create(Call(direction=CallDirection.INBOUND, initiate=initiate))
-            else:
-                call = await ctx.calls.update(previous.call_id, lambda c: c.resume(), current=previous)
-            span.set_attribute("call.id", call.call_id)
-            connection_id = await ctx.tel.answer(context, ctx.callback_url(call))
-            await ctx.calls.update(call.call_id, lambda c: c.attach(connection_id), current=call)
-            return call.call_id
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await inbox.release(partition, event_id)
-        raise
+    return await answer(ctx, event_id, data)
 
 
 async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, received_at: float) -> None:
@@ -90,8 +53,15 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
 
     def connected(c: Call) -> bool:
         greeting.clear()
+        if c.status is CallStatus.ENDED:
+            # An answer for a caller who called back, connected before the answer was written.
+            c.resume_on(connection_id)
+        elif c.status in (CallStatus.RINGING, CallStatus.MISSED):
+            # Connected before the answer was written (or after a lost answer was taken as refused).
+            c.answered(connection_id)
         if c.status is CallStatus.ENDED or not c.connection.greet(connection_id, event.server_call_id):
             return False
+        c.add_server_call_id(event.server_call_id)
         c.status = CallStatus.CONNECTED
         c.connection_id = connection_id or c.connection_id
         text = ctx.phrase("welcome_back" if c.resumed else "greeting", c)
@@ -123,7 +93,7 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
 
 async def _start_recording(ctx: FlowContext, call_id: str, connection_id: str) -> None:
     try:
-        await ctx.tel.start_recording(connection_id)
+        await ctx.tel.start_recording(connection_id, container_url=ctx.settings.recordings.container_url)
     except TelephonyError as exc:  # recording is best effort: the conversation goes on
         ctx.log.warning("starting the recording of call %s failed: %s", call_id, exc)
 

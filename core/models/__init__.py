@@ -30,6 +30,7 @@ from core.models.claim import (
     normalize_e164,
 )
 from core.models.connection import Connection, EndingKind, PendingAction
+from core.models.recording import RecordingFile
 from core.models.speech import Choice, OperationContext, Purpose, SpokenText
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "PostCall",
     "PostCallStatus",
     "Purpose",
+    "RecordingFile",
     "Reminder",
     "Satisfaction",
     "SpokenText",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 
 from core.models.claim import DEFAULT_CLAIM_SCHEMA, ClaimSchema, ClaimValueError, normalize_e164
 from core.models.connection import Connection
+from core.models.recording import RecordingFile
 
 
 def utcnow() -> datetime:
@@ -128,9 +129,11 @@ class CallDirection(StrEnum):
 
 
 class CallStatus(StrEnum):
-    CREATED = "created"  # outbound call requested, not yet connected
+    RINGING = "ringing"  # inbound call being answered; not a case yet (never resumed)
+    CREATED = "created"  # placed or answered, not yet connected
     CONNECTED = "connected"
     ENDED = "ended"
+    MISSED = "missed"  # the answer failed (the caller hung up while ringing, ACS refused): no case
 
 
 class PostCallStatus(StrEnum):
@@ -196,6 +199,10 @@ class Call(BaseModel):
     resumed_count: int = 0
     # Connections of earlier calls of this case: their late events are ignored.
     old_connections: list[str] = Field(default_factory=list)
+    # ACS server call ids of this case's connections, as CallConnected gave them: how a recording
+    # (announced by server call id) finds its call, even after the case was resumed.
+    server_call_ids: list[str] = Field(default_factory=list)
+    recordings: list[RecordingFile] = Field(default_factory=list)
     # Internal state of the live phone connection; never published.
     connection: Connection = Field(default_factory=Connection)
     # ETag of the stored document this object was read from (a conditional write's precondition).
@@ -256,6 +263,47 @@ class Call(BaseModel):
         if self.connection_id and self.connection_id not in self.old_connections:
             self.old_connections.append(self.connection_id)
         self.connection_id = connection_id
+        return True
+
+    def answered(self, connection_id: str) -> bool:
+        """ACS accepted the answer of this ringing call: it is a call now (connecting). A call taken as
+        missed that connects after all (its answer was lost, not refused) is revived."""
+        changed = self.attach(connection_id)
+        if self.status in (CallStatus.RINGING, CallStatus.MISSED):
+            self.status = CallStatus.CREATED
+            self.ended_at = None
+            self.end_reason = None
+            changed = True
+        return changed
+
+    def miss(self, reason: str) -> bool:
+        """The answer of this ringing call failed for good: recorded as missed, never resumed."""
+        if self.status is not CallStatus.RINGING:
+            return False  # answered after all (a retried delivery): leave the live call alone
+        self.status = CallStatus.MISSED
+        self.ended_at = utcnow()
+        self.end_reason = reason
+        return True
+
+    def resume_on(self, connection_id: str) -> bool:
+        """The case goes on over ``connection_id`` (answered for a caller who called back). Idempotent:
+        the answer and the new connection's CallConnected both apply it, whichever comes first."""
+        if not connection_id or connection_id == self.connection_id or self.is_old_connection(connection_id):
+            return False
+        self.resume()
+        self.connection_id = connection_id
+        return True
+
+    def add_server_call_id(self, server_call_id: str) -> None:
+        if server_call_id and server_call_id not in self.server_call_ids:
+            self.server_call_ids.append(server_call_id)
+
+    def add_recording(self, recording: RecordingFile) -> bool:
+        if any(
+            r.source_id == recording.source_id or r.blob_name == recording.blob_name for r in self.recordings
+        ):
+            return False
+        self.recordings.append(recording)
         return True
 
     def resume(self) -> None:
@@ -342,6 +390,7 @@ __all__ = [
     "Persona",
     "PostCall",
     "PostCallStatus",
+    "RecordingFile",
     "Reminder",
     "Satisfaction",
     "Style",

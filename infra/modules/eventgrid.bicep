@@ -1,5 +1,5 @@
 // Event Grid system topic of the ACS resource, and (optionally) the subscriptions that deliver
-// IncomingCall and SMSReceived to the Function App's Event Grid triggers.
+// IncomingCall, SMSReceived and RecordingFileStatusUpdated to the Function App's Event Grid triggers.
 //
 // An "AzureFunction" destination points at <function app id>/functions/<function name>: that
 // function must already exist in the deployed code, or ARM fails the subscription. So the
@@ -13,6 +13,9 @@ param functionAppId string
 param deployEventSubscriptions bool
 param incomingCallFunctionName string
 param smsReceivedFunctionName string
+param recordingFileStatusFunctionName string
+@description('The bot\'s phone numbers (E.164): only calls to them are delivered to the bot.')
+param botPhoneNumbers array
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: systemTopicName
@@ -33,6 +36,14 @@ resource incomingCall 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-
     filter: {
       includedEventTypes: [
         'Microsoft.Communication.IncomingCall'
+      ]
+      // Calls to other numbers of the resource are not the bot's (the app checks data.to too).
+      advancedFilters: empty(botPhoneNumbers) ? [] : [
+        {
+          operatorType: 'StringIn'
+          key: 'data.to.phoneNumber.value'
+          values: botPhoneNumbers
+        }
       ]
     }
     destination: {
@@ -77,6 +88,35 @@ resource smsReceived 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-0
   // Subscriptions of one topic are created one after the other.
   dependsOn: [
     incomingCall
+  ]
+}
+
+// The recording file is announced minutes after the call: retries may take their time.
+resource recordingFileStatus 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = if (deployEventSubscriptions) {
+  parent: systemTopic
+  name: 'recording-file-status'
+  properties: {
+    eventDeliverySchema: 'EventGridSchema'
+    filter: {
+      includedEventTypes: [
+        'Microsoft.Communication.RecordingFileStatusUpdated'
+      ]
+    }
+    destination: {
+      endpointType: 'AzureFunction'
+      properties: {
+        resourceId: '${functionAppId}/functions/${recordingFileStatusFunctionName}'
+        maxEventsPerBatch: 1
+        preferredBatchSizeInKilobytes: 64
+      }
+    }
+    retryPolicy: {
+      maxDeliveryAttempts: 30
+      eventTimeToLiveInMinutes: 1440
+    }
+  }
+  dependsOn: [
+    smsReceived
   ]
 }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from local.acs_emulator import answering
 from local.acs_emulator.calls import Call, CallEngine
 from local.acs_emulator.errors import bad_request, call_not_found, error_response, not_established
 from local.acs_emulator.identifiers import phone_number, raw_id
@@ -103,10 +104,9 @@ async def answer_call(request: web.Request) -> web.StreamResponse:
     call = engine.by_context.get(str(body["incomingCallContext"]))
     if call is None:
         raise _BadRequest("The incomingCallContext is invalid.")
-    if call.answered or call.rejected:
-        return error_response(400, "8523", "Invalid request: the call was already answered or rejected.")
-    if call.ended.is_set():
-        return error_response(404, "8522", "The call has already ended.")
+    refused = answering.refusal(engine, call, str(body["incomingCallContext"]))
+    if refused is not None:
+        return refused
     engine.answer(call, str(body["callbackUri"]), body.get("operationContext"))
     return web.json_response(call.properties(), status=200)
 
@@ -118,10 +118,9 @@ async def _pending_call(request: web.Request) -> Call | web.Response:
     call = engine.by_context.get(str(body["incomingCallContext"]))
     if call is None:
         raise _BadRequest("The incomingCallContext is invalid.")
-    if call.answered or call.rejected:
-        return error_response(400, "8523", "Invalid request: the call was already answered or rejected.")
-    if call.ended.is_set():
-        return error_response(404, "8522", "The call has already ended.")
+    refused = answering.refusal(engine, call, str(body["incomingCallContext"]))
+    if refused is not None:
+        return refused
     request[BODY_KEY] = body
     return call
 
@@ -256,9 +255,39 @@ async def start_recording(request: web.Request) -> web.StreamResponse:
     if call is None or call.ended.is_set():
         return error_response(404, "8522", "Call not found for recording.")
     recording = engine.start_recording(
-        call, body.get("recordingStateCallbackUri"), bool(body.get("pauseOnStart", False))
+        call,
+        body.get("recordingStateCallbackUri"),
+        bool(body.get("pauseOnStart", False)),
+        recording_options(body),
     )
     return web.json_response(recording.body(), status=200)
+
+
+_CONTENTS = {"audio", "audioVideo"}
+_CHANNELS = {"mixed", "unmixed"}
+_FORMATS = {"wav", "mp3", "mp4"}
+
+
+def recording_options(body: dict[str, Any]) -> dict[str, Any]:
+    """Content, channel, format and external storage of a start-recording request, checked as ACS
+    does (defaults: audioVideo, mixed, mp4; audioVideo is mp4 only, wav is audio only)."""
+    content = body.get("recordingContentType") or "audioVideo"
+    channel = body.get("recordingChannelType") or "mixed"
+    fmt = body.get("recordingFormatType") or ("mp4" if content == "audioVideo" else "wav")
+    if content not in _CONTENTS or channel not in _CHANNELS or fmt not in _FORMATS:
+        raise _BadRequest("recordingContentType, recordingChannelType or recordingFormatType is invalid.")
+    if (content == "audioVideo") != (fmt == "mp4"):
+        raise _BadRequest(f"recordingFormatType {fmt} is not supported for recordingContentType {content}.")
+    options: dict[str, Any] = {"content": content, "channel": channel, "format": fmt}
+    storage = body.get("externalStorage")
+    if storage is not None:
+        if not isinstance(storage, dict) or storage.get("recordingStorageKind") != "azureBlobStorage":
+            raise _BadRequest("externalStorage.recordingStorageKind must be azureBlobStorage.")
+        url = str(storage.get("recordingDestinationContainerUrl") or "")
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise _BadRequest("externalStorage.recordingDestinationContainerUrl must be a container URL.")
+        options["container_url"] = url.rstrip("/")
+    return options
 
 
 def _recording(request: web.Request) -> Any:
@@ -282,6 +311,7 @@ async def stop_recording(request: web.Request) -> web.StreamResponse:
     engine = _engine(request)
     if recording.state == "active":
         engine.set_recording_state(recording, "inactive")
+    engine.finish_recording(recording)
     del engine.recordings[recording.recording_id]
     return web.Response(status=204)
 

@@ -7,11 +7,13 @@ import base64
 import contextlib
 import json
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from local.acs_emulator import recording_files
 from local.acs_emulator.callbacks import Dispatcher, cloud_event, iso_now
 from local.acs_emulator.caller import Caller, InteractiveCaller, ScriptedCaller
 from local.acs_emulator.clock import Clock
@@ -34,9 +36,22 @@ def new_server_call_id() -> str:
     return base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
-def new_incoming_call_context(call_id: str) -> str:
-    token = {"cc": call_id, "n": secrets.token_hex(16), "iat": int(datetime.now(UTC).timestamp())}
+def new_incoming_call_context(call_id: str, issued_at: float | None = None) -> str:
+    iat = int(issued_at if issued_at is not None else datetime.now(UTC).timestamp())
+    token = {"cc": call_id, "n": secrets.token_hex(16), "iat": iat}
     return base64.b64encode(json.dumps(token).encode()).decode()
+
+
+def context_issued_at(context: str) -> float | None:
+    """When an incomingCallContext of ours was issued (None for one given by a test)."""
+    try:
+        return float(json.loads(base64.b64decode(context))["iat"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+# How a test makes ACS refuse the bot's answer, the ways it does in the field.
+ANSWER_REFUSALS = ("caller_hung_up", "expired", "already_answered")
 
 
 @dataclass
@@ -46,6 +61,13 @@ class Recording:
     state: str  # active | inactive
     callback_uri: str | None
     started_at: str = field(default_factory=iso_now)
+    # Bring-your-own-storage container (externalStorage.recordingDestinationContainerUrl), if given.
+    container_url: str | None = None
+    content: str = "audioVideo"
+    channel: str = "mixed"
+    format: str = "mp4"
+    started_monotonic: float = field(default_factory=time.monotonic)
+    finished: bool = False
 
     def body(self) -> dict[str, Any]:
         return {
@@ -90,6 +112,8 @@ class Call:
         self.state_changed = asyncio.Event()
         self.created_at = iso_now()
         self.incoming_event: dict[str, Any] | None = None
+        # One of ANSWER_REFUSALS: what happens just before the bot's answer arrives.
+        self.answer_refusal: str | None = None
         self._engine = engine
 
     def hang_up(self) -> None:
@@ -270,20 +294,30 @@ class CallEngine:
         server_call_id: str | None = None,
         incoming_call_context: str | None = None,
         caller_display_name: str | None = None,
+        caller: dict[str, Any] | None = None,
+        answer_refusal: str | None = None,
     ) -> Call:
+        """``caller``: the caller's identifier model when it is not a phone number (an ACS user:
+        ``acs_user(id)``; a Teams user: ``{"kind": "microsoftTeamsUser", "rawId": "8:orgid:..."}``)."""
+        if answer_refusal is not None and answer_refusal not in ANSWER_REFUSALS:
+            raise ValueError(f"answer_refusal must be one of {', '.join(ANSWER_REFUSALS)}")
+        caller_id = normalize(caller) if caller else phone(from_number)
         call = Call(
             self,
             "inbound",
-            phone(from_number),
+            caller_id,
             to_number or self.config.bot_phone_number,
             call_connection_id,
             server_call_id,
         )
         call.caller = self._make_caller(call, script, interactive)
-        call.incoming_call_context = incoming_call_context or new_incoming_call_context(call.call_id)
+        call.answer_refusal = answer_refusal
+        issued = None
+        if answer_refusal == "expired":
+            issued = datetime.now(UTC).timestamp() - self.config.incoming_context_ttl_s - 1
+        call.incoming_call_context = incoming_call_context or new_incoming_call_context(call.call_id, issued)
         self.by_context[call.incoming_call_context] = call
         self._register(call)
-        caller_id = phone(from_number)
         callee_id = phone(call.bot_number)
         event = {
             "id": str(uuid.uuid4()),
@@ -333,6 +367,7 @@ class CallEngine:
     def reject(self, call: Call, reason: str | None) -> None:
         call.rejected = True
         call.transcript.add("note", text=f"bot rejected the call ({reason or 'none'})")
+        call.transcript.add("rejected", reason=reason or "none")
         self._end(call, "bot_rejected", send_event=False)
 
     def redirect(self, call: Call, target: dict[str, Any]) -> None:
@@ -428,6 +463,8 @@ class CallEngine:
         for recording in self.recordings.values():
             if recording.call is call and recording.state == "active":
                 self.set_recording_state(recording, "inactive")
+            if recording.call is call:
+                self.finish_recording(recording)
         if send_event and was_visible:
             self.emit(call, "CallDisconnected", {}, None, ENDED_RESULT)
         call.set_state("disconnected")
@@ -436,12 +473,15 @@ class CallEngine:
         self.notify()
 
     # -- recording ------------------------------------------------------------------------------------
-    def start_recording(self, call: Call, callback_uri: str | None, paused: bool) -> Recording:
+    def start_recording(
+        self, call: Call, callback_uri: str | None, paused: bool, options: dict[str, Any] | None = None
+    ) -> Recording:
         recording = Recording(
             base64.b64encode(json.dumps({"call": call.call_id, "n": secrets.token_hex(8)}).encode()).decode(),
             call,
             "inactive",
             callback_uri,
+            **(options or {}),
         )
         self.recordings[recording.recording_id] = recording
         call.transcript.add("recording", recording_id=recording.recording_id, action="start", paused=paused)
@@ -464,6 +504,72 @@ class CallEngine:
             None,
             OK,
             recording.callback_uri,
+        )
+
+    def finish_recording(self, recording: Recording) -> None:
+        """The recording session is over (stopped, or the call ended): its file goes out once."""
+        if recording.finished:
+            return
+        recording.finished = True
+        if recording.container_url:
+            self.spawn(self._store_recording_file(recording))
+
+    async def _store_recording_file(self, recording: Recording) -> None:
+        await self.clock.sleep(self.config.recording_file_delay_s)
+        call = recording.call
+        duration_ms = max(1000, int((time.monotonic() - recording.started_monotonic) * 1000))
+        format_name, media_type = recording_files.FORMATS[recording.format]
+        data = recording_files.wav_file(duration_ms) if recording.format == "wav" else b"\x00" * 64
+        document_id = str(uuid.uuid4())
+        name = recording_files.blob_name(
+            call.server_call_id, recording.recording_id, document_id, recording.format
+        )
+        assert recording.container_url is not None
+        try:
+            url = await recording_files.write_blob(recording.container_url, name, data, media_type)
+            metadata_url = await recording_files.write_blob(
+                recording.container_url,
+                name.rsplit(".", 1)[0] + ".json",
+                recording_files.metadata(
+                    recording.recording_id,
+                    call.server_call_id,
+                    recording.started_at,
+                    duration_ms,
+                    format_name,
+                ),
+                "application/json",
+            )
+        except Exception as exc:  # ACS cannot write there: no file, no event
+            call.transcript.add("note", text=f"recording file not written: {type(exc).__name__}: {exc}")
+            return
+        chunk = {
+            "documentId": document_id,
+            "index": 0,
+            "endReason": "SessionEnded",
+            "contentLocation": url,
+            "metadataLocation": metadata_url,
+            "deleteLocation": url,
+        }
+        event = recording_files.file_status_event(
+            topic=self._topic(),
+            correlation_id=call.correlation_id,
+            server_call_id=call.server_call_id,
+            chunk=chunk,
+            started_at=recording.started_at,
+            duration_ms=duration_ms,
+            content=recording.content[0].upper() + recording.content[1:],
+            channel=recording.channel.capitalize(),
+            format_type=format_name,
+        )
+        call.transcript.add("recording", recording_id=recording.recording_id, file=url, event_id=event["id"])
+        endpoint = self.config.recording_eventgrid_endpoint
+        if endpoint:
+            self.dispatcher.send_eventgrid(f"recording-{call.call_id}", endpoint, event, call.transcript)
+
+    def _topic(self) -> str:
+        return (
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/"
+            f"Microsoft.Communication/communicationServices/{self.config.resource_name}"
         )
 
     # -- waiting ----------------------------------------------------------------------------------

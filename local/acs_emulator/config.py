@@ -38,6 +38,13 @@ class EmulatorConfig:
     exhausted_script_hangup_s: float = 2.0
     # Extra numbers owned by the resource (may send SMS / be used as caller id).
     extra_owned_numbers: list[str] = field(default_factory=list)
+    # An incomingCallContext older than this (seconds, real time) is refused on answer: ACS's contexts
+    # expire when the ring is over.
+    incoming_context_ttl_s: float = 30.0
+    # Event Grid endpoint of RecordingFileStatusUpdated (a subscription of its own, as in Azure).
+    recording_eventgrid_endpoint: str | None = None
+    # How long after the end of a recording its file is announced (simulated seconds; ACS: minutes).
+    recording_file_delay_s: float = 0.0
     # ACS resource name used in Event Grid topics.
     resource_name: str = "acs-emulator"
 

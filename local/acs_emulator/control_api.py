@@ -53,18 +53,13 @@ async def incoming_call(request: web.Request) -> web.StreamResponse:
         script = parse_script(body.get("script"))
     except (ValueError, ScriptError) as exc:
         return _error(400, str(exc))
-    if not body.get("from"):
-        return _error(400, "'from' (the caller's phone number) is required")
-    call = _engine(request).incoming_call(
-        str(body["from"]),
-        body.get("to"),
-        script,
-        bool(body.get("interactive", False)),
-        call_connection_id=body.get("call_connection_id"),
-        server_call_id=body.get("server_call_id"),
-        incoming_call_context=body.get("incoming_call_context"),
-        caller_display_name=body.get("caller_display_name"),
-    )
+    caller = body.get("caller")
+    if not body.get("from") and not isinstance(caller, dict):
+        return _error(400, "'from' (the caller's phone number) or 'caller' (an identifier) is required")
+    try:
+        call = _incoming(request, body, script, caller if isinstance(caller, dict) else None)
+    except ValueError as exc:
+        return _error(400, str(exc))
     return web.json_response(
         {
             **call.summary(),
@@ -72,6 +67,21 @@ async def incoming_call(request: web.Request) -> web.StreamResponse:
             "incoming_event": call.incoming_event,
         },
         status=201,
+    )
+
+
+def _incoming(request: web.Request, body: dict[str, Any], script: Any, caller: dict[str, Any] | None) -> Call:
+    return _engine(request).incoming_call(
+        str(body.get("from") or ""),
+        body.get("to"),
+        script,
+        bool(body.get("interactive", False)),
+        call_connection_id=body.get("call_connection_id"),
+        server_call_id=body.get("server_call_id"),
+        incoming_call_context=body.get("incoming_call_context"),
+        caller_display_name=body.get("caller_display_name"),
+        caller=caller,
+        answer_refusal=body.get("answer_refusal"),
     )
 
 

@@ -174,9 +174,17 @@ class AcsEmulator:
         *,
         to: str | None = None,
         interactive: bool = False,
+        caller: dict[str, Any] | None = None,
+        answer_refusal: str | None = None,
     ) -> Call:
-        """Ring the bot (IncomingCall to the Event Grid endpoint); returns the call (``call.call_id``)."""
-        return self.engine.incoming_call(from_number, to, parse_script(script), interactive)
+        """Ring the bot (IncomingCall to the Event Grid endpoint); returns the call (``call.call_id``).
+
+        ``to``: the number called (another number of the resource than the bot's); ``caller``: a caller
+        that is not a phone number (identifier model); ``answer_refusal``: make ACS refuse the bot's
+        answer (caller_hung_up, expired, already_answered; see local.acs_emulator.answering)."""
+        return self.engine.incoming_call(
+            from_number, to, parse_script(script), interactive, caller=caller, answer_refusal=answer_refusal
+        )
 
     def set_script(self, phone_number: str, script: str | list[Any] | dict[str, Any] | None) -> None:
         """The script the person on ``phone_number`` follows when the bot calls them."""

@@ -14,7 +14,7 @@ from core.bootstrap import Services
 from core.callflow import CallFlow
 from core.engine.outcome import EndCall, Speech, TransferToAgent, TurnAction, TurnOutcome
 from core.errors import CallGone, NotFoundError, TelephonyRefused, UnauthorizedError
-from core.models import Call, Message, Persona
+from core.models import Call, CallStatus, Message, Persona
 from core.ports import CallPage, Choice, Mutation, SpokenText
 from core.settings import Settings
 
@@ -69,6 +69,11 @@ class MemoryStore:
     async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
         found = [c for c in (self._load(i) for i in self.docs) if c and c.phone_number == phone_number]
         found = [c for c in found if c.created_at >= since]
+        found = [c for c in found if c.status not in (CallStatus.RINGING, CallStatus.MISSED)]
+        return max(found, key=lambda c: c.created_at) if found else None
+
+    async def find_by_server_call_id(self, server_call_id: str) -> Call | None:
+        found = [c for c in (self._load(i) for i in self.docs) if c and server_call_id in c.server_call_ids]
         return max(found, key=lambda c: c.created_at) if found else None
 
     async def list(self, **_: Any) -> CallPage:
@@ -132,6 +137,9 @@ class FakeTelephony:
         self.ops.append(Op("answer", connection, text=callback_url))
         return connection
 
+    async def reject(self, incoming_call_context: str, reason: str) -> None:
+        self.ops.append(Op("reject", incoming_call_context, text=reason))
+
     async def call(self, phone_number: str, callback_url: str) -> str:
         connection = f"conn-{uuid.uuid4().hex[:8]}"
         self.ops.append(Op("call", connection, number=phone_number, text=callback_url))
@@ -176,8 +184,8 @@ class FakeTelephony:
         self._check(connection_id)
         self.ops.append(Op("hangup", connection_id))
 
-    async def start_recording(self, connection_id: str) -> None:
-        self.ops.append(Op("record", connection_id))
+    async def start_recording(self, connection_id: str, *, container_url: str = "") -> None:
+        self.ops.append(Op("record", connection_id, text=container_url))
 
     def of(self, kind: str) -> list[Op]:
         return [op for op in self.ops if op.kind == kind]

@@ -32,7 +32,12 @@ def rig() -> Rig:
 
 async def incoming(rig: Rig, number: str = "+14155550100", event_id: str = "eg-1") -> tuple[Call, str]:
     call_id = await rig.flow.handle_incoming_call(
-        event_id, {"from": {"phoneNumber": {"value": number}}, "incomingCallContext": "ctx"}
+        event_id,
+        {
+            "to": {"kind": "phoneNumber", "phoneNumber": {"value": rig.flow.ctx.settings.acs.phone_number}},
+            "from": {"kind": "phoneNumber", "phoneNumber": {"value": number}},
+            "incomingCallContext": "ctx",
+        },
     )
     assert call_id is not None
     call = await rig.call(call_id)
