@@ -9,6 +9,7 @@ from functions.health import bp as health_bp
 from functions.messaging import bp as messaging_bp
 from functions.openapi import bp as openapi_bp
 from functions.post_call import bp as post_call_bp
+from functions.recordings import bp as recordings_bp
 from functions.reports import bp as reports_bp
 from functions.telephony import bp as telephony_bp
 
@@ -24,3 +25,4 @@ app.register_functions(reports_bp)
 app.register_functions(openapi_bp)
 app.register_functions(calls_create_bp)
 app.register_functions(telephony_bp)
+app.register_functions(recordings_bp)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         EventInbox,
         QueueSender,
         ReadinessReport,
+        RecordingStore,
         SmsSender,
         Telephony,
     )
@@ -88,6 +89,12 @@ def _telephony(s: Services) -> Telephony:
     return AcsTelephony(s.settings.acs)
 
 
+def _recordings(s: Services) -> RecordingStore:
+    from core.adapters.blob_recordings import BlobRecordingStore
+
+    return BlobRecordingStore(s.settings.storage, s.settings.recordings)
+
+
 def _sms(s: Services) -> SmsSender:
     from core.adapters.acs_sms import AcsSmsSender
 
@@ -133,6 +140,7 @@ class Services:
     queues = _Lazy(_queues)
     telephony = _Lazy(_telephony)
     sms = _Lazy(_sms)
+    recordings = _Lazy(_recordings)
     chat_model = _Lazy(_chat_model)
     verifier = _Lazy(_verifier)
     search = _Lazy(_search)

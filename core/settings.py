@@ -285,6 +285,35 @@ class HttpSettings(BaseModel):
     report_page_size: int = Field(default=20, ge=1, le=200)
 
 
+class RecordingSettings(BaseModel):
+    """Call recordings (ACS__RECORDING_ENABLED switches them on): kept in the project's storage."""
+
+    container_url: str = Field(
+        default="http://127.0.0.1:10000/devstoreaccount1/recordings",
+        description="Blob container ACS records into (bring-your-own-storage; ACS's managed identity "
+        "needs Storage Blob Data Contributor on it). The app reads the files back with "
+        "STORAGE__CONNECTION_STRING's account. Default: Azurite's.",
+    )
+    max_download_mb: int = Field(
+        default=200, ge=1, le=2000, description="Largest recording the report serves (MB)."
+    )
+
+    @field_validator("container_url")
+    @classmethod
+    def _container(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or not parts.path.strip("/"):
+            raise ValueError(f"'{_clip(value)}' is not a blob container URL (https://account.blob.../name)")
+        return value.rstrip("/")
+
+    @property
+    def container_name(self) -> str:
+        """The container's name: the last segment of its URL."""
+        return self.container_url.rsplit("/", 1)[-1]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", env_ignore_empty=True, extra="ignore")
 
@@ -297,6 +326,7 @@ class Settings(BaseSettings):
     conversation: ConversationSettings = ConversationSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     http: HttpSettings = HttpSettings()
+    recordings: RecordingSettings = RecordingSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod
@@ -323,6 +353,8 @@ class Settings(BaseSettings):
             )
             if value == local_default
         ]
+        if self.acs.recording_enabled and self.recordings.container_url == RecordingSettings().container_url:
+            missing.append("RECORDINGS__CONTAINER_URL")
         if missing:
             raise ValueError(
                 "APP_MODE=azure requires these settings (their defaults only fit the local stack): "

@@ -62,3 +62,30 @@ async def report_call(req: func.HttpRequest) -> func.HttpResponse:
         return await report_call_page(get_services().calls, req.route_params.get("call_id", ""), code=code)
 
     return await _map_errors(action, code)
+
+
+@bp.route(route="report/{call_id}/recordings/{index}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def report_recording(req: func.HttpRequest) -> func.HttpResponse:
+    """The recording file, read from the private recordings container and passed through."""
+    from core.bootstrap import get_services
+    from core.errors import InvalidInputError, NotFoundError
+    from core.recordings import read_recording
+    from core.reports.views import report_error_page
+
+    code = req.params.get("code")
+    call_id, index = req.route_params.get("call_id", ""), req.route_params.get("index", "")
+    try:
+        body, media_type = await read_recording(get_services(), call_id, index)
+    except InvalidInputError as exc:
+        return _html(report_error_page(400, str(exc), code=code), 400)
+    except NotFoundError as exc:
+        return _html(report_error_page(404, str(exc), code=code), 404)
+    extension = {"audio/wav": "wav", "audio/mpeg": "mp3", "video/mp4": "mp4"}.get(media_type, "bin")
+    disposition = "attachment" if req.params.get("download") == "1" else "inline"
+    headers = {
+        "Content-Disposition": f'{disposition}; filename="call-{call_id[:36]}-{index[:4]}.{extension}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    return func.HttpResponse(body, status_code=200, mimetype=media_type, headers=headers)

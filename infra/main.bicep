@@ -51,7 +51,7 @@ param agentPhoneNumber string = ''
 @description('Public base URL ACS calls back (ACS__CALLBACK_BASE_URL), e.g. a custom domain. Empty = https://<function app default host name>.')
 param callbackBaseUrl string = ''
 
-@description('Create the Event Grid subscriptions (IncomingCall, SMSReceived) to the Function App. Needs the code deployed first: see docs/deploy.md.')
+@description('Create the Event Grid subscriptions (IncomingCall, SMSReceived, RecordingFileStatusUpdated) to the Function App. Needs the code deployed first: see docs/deploy.md.')
 param deployEventSubscriptions bool = false
 
 @description('Name of the Event Grid-triggered function that answers incoming calls.')
@@ -59,6 +59,12 @@ param incomingCallFunctionName string = 'incoming_call'
 
 @description('Name of the Event Grid-triggered function that handles received SMS.')
 param smsReceivedFunctionName string = 'sms_received'
+
+@description('Name of the Event Grid-triggered function that keeps recording files (RecordingFileStatusUpdated).')
+param recordingFileStatusFunctionName string = 'recording_file_status'
+
+@description('Record calls (ACS call recording into the recordings container of this deployment).')
+param recordCalls bool = false
 
 // --- LLM -------------------------------------------------------------------------------------------
 
@@ -131,6 +137,7 @@ var cosmosContainerName = 'calls'
 var postCallQueueName = 'post-call'
 var inboxTableName = 'eventinbox'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
+var recordingsContainerName = 'recordings'
 var functionAppName = 'func-callcenter-${resourceToken}'
 
 // --- Resources -------------------------------------------------------------------------------------
@@ -154,6 +161,7 @@ module storage 'modules/storage.bicep' = {
     postCallQueueName: postCallQueueName
     inboxTableName: inboxTableName
     deploymentContainerName: deploymentContainerName
+    recordingsContainerName: recordingsContainerName
   }
 }
 
@@ -231,7 +239,21 @@ module functionApp 'modules/functionapp.bicep' = {
     llmFallbackEndpoint: useAzureFallback ? openAiEndpoint : llmFallbackEndpoint
     llmFallbackModel: useAzureFallback ? openAiFallbackDeploymentName : llmFallbackModel
     llmFallbackApiKey: useAzureFallback ? '' : llmFallbackApiKey
-    additionalAppSettings: additionalAppSettings
+    additionalAppSettings: union(
+      { RECORDINGS__CONTAINER_URL: storage.outputs.recordingsContainerUrl },
+      recordCalls ? { ACS__RECORDING_ENABLED: 'true' } : {},
+      additionalAppSettings
+    )
+  }
+}
+
+// ACS records into the recordings container with its own identity (bring-your-own-storage).
+module recordingStorageRole 'modules/recording-storage-role.bicep' = {
+  name: 'recording-storage-role'
+  params: {
+    acsPrincipalId: acs.outputs.principalId
+    storageAccountName: storage.outputs.name
+    recordingsContainerName: recordingsContainerName
   }
 }
 
@@ -255,6 +277,8 @@ module eventGrid 'modules/eventgrid.bicep' = {
     deployEventSubscriptions: deployEventSubscriptions
     incomingCallFunctionName: incomingCallFunctionName
     smsReceivedFunctionName: smsReceivedFunctionName
+    recordingFileStatusFunctionName: recordingFileStatusFunctionName
+    botPhoneNumbers: empty(acsPhoneNumber) ? [] : [acsPhoneNumber]
   }
 }
 

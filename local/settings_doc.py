@@ -44,9 +44,12 @@ DESCRIPTIONS: dict[str, str] = {
     "ACS__JWKS_URL": "Where ACS publishes the keys that sign its callbacks",
     "ACS__JWT_ISSUER": "Expected issuer of callback JWTs",
     "ACS__JWT_AUDIENCE": "Expected audience of callback JWTs: the ACS resource's immutable id",
-    "ACS__RECORDING_ENABLED": "Record calls (ACS call recording)",
+    "ACS__RECORDING_ENABLED": "Record calls (ACS call recording, into RECORDINGS__CONTAINER_URL)",
     "ACS__END_SILENCE_TIMEOUT_S": "Silence (s) that ends a caller's utterance",
     "ACS__INITIAL_SILENCE_TIMEOUT_S": "Silence (s) before a recognition gives up and the bot prompts again",
+    "RECORDINGS__CONTAINER_URL": "Blob container ACS records into (bring-your-own-storage; ACS's identity needs "
+    "Storage Blob Data Contributor on it); read back with STORAGE__CONNECTION_STRING's account",
+    "RECORDINGS__MAX_DOWNLOAD_MB": "Largest recording file the report serves (MB)",
     "LLM__PRIMARY__PROVIDER": "`openai` (OpenAI or any OpenAI-compatible server) or `azure_openai`",
     "LLM__PRIMARY__ENDPOINT": "Base URL (`https://api.openai.com/v1`, `http://localhost:11434/v1`, or the Azure "
     "OpenAI resource endpoint); empty = no model configured",

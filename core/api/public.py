@@ -36,6 +36,15 @@ class PublicPostCall(BaseModel):
     error: str | None = None
 
 
+class PublicRecording(BaseModel):
+    """A recording of the call, kept in the project's storage (played from the report)."""
+
+    content_type: str
+    duration_ms: int | None = None
+    started_at: datetime | None = None
+    stored_at: datetime
+
+
 class PublicCall(BaseModel):
     """A call: what it is for, what was said and collected, what came of it, and its figures."""
 
@@ -54,15 +63,28 @@ class PublicCall(BaseModel):
     timing: TimingFigures
     post_call: PublicPostCall
     ended_at: datetime | None
+    end_reason: str | None = Field(
+        default=None, description="Why the call ended without a conversation (missed, not placed)."
+    )
+    recordings: list[PublicRecording] = Field(
+        default_factory=list, description="Recordings kept, in order (report: /report/{id}/recordings/{n})."
+    )
 
     @classmethod
     def of(cls, call: Call) -> PublicCall:
         # The call is valid already: copy the listed fields without validating them again.
-        fields = {name: getattr(call, name) for name in cls.model_fields if name != "post_call"}
+        skip = ("post_call", "recordings")
+        fields = {name: getattr(call, name) for name in cls.model_fields if name not in skip}
         post_call = PublicPostCall.model_construct(
             **{name: getattr(call.post_call, name) for name in PublicPostCall.model_fields}
         )
-        return cls.model_construct(**fields, post_call=post_call)
+        recordings = [
+            PublicRecording.model_construct(
+                **{name: getattr(r, name) for name in PublicRecording.model_fields}
+            )
+            for r in call.recordings
+        ]
+        return cls.model_construct(**fields, post_call=post_call, recordings=recordings)
 
     @property
     def phone_number(self) -> str:

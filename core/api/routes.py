@@ -5,7 +5,7 @@ level, request model, response bodies per status and error statuses. The OpenAPI
 generated from this table (core.api.openapi) and a contract test checks it against the functions the
 app registers, so a route cannot be added, moved or re-keyed without the table following.
 
-Event Grid events (IncomingCall, SMSReceived) and the post-call queue are triggers of the host, not
+Event Grid events (IncomingCall, SMSReceived, RecordingFileStatusUpdated) and the post-call queue are triggers of the host, not
 routes of ours: they are not here.
 """
 
@@ -200,6 +200,40 @@ ROUTES: tuple[Route, ...] = (
         errors={
             400: "The call id is not a UUID (HTML error page).",
             404: "No such call (HTML error page).",
+        },
+        error_media="html",
+    ),
+    Route(
+        function="report_recording",
+        method="GET",
+        path="/report/{call_id}/recordings/{index}",
+        auth="function",
+        tag="reports",
+        summary="A recording of the call (WAV), to play or download",
+        description="Served from the project's recordings container through the app, so the "
+        "container stays private. download=1 asks the browser to save it.",
+        parameters=(
+            CALL_ID,
+            Parameter(
+                "index",
+                "path",
+                "The recording's position in the call's recordings (0 is the first).",
+                required=True,
+                schema={"type": "integer", "minimum": 0},
+            ),
+            Parameter("download", "query", "1: sent as an attachment (Content-Disposition)."),
+        ),
+        responses={
+            200: Body(
+                "The recording file.",
+                media_type="audio/wav",
+                schema={"type": "string", "format": "binary"},
+                headers={"Content-Disposition": "inline, or attachment with download=1"},
+            )
+        },
+        errors={
+            400: "The call id is not a UUID, or the index is not a number (HTML error page).",
+            404: "No such call, or no such recording (HTML error page).",
         },
         error_media="html",
     ),

@@ -15,7 +15,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # (?code=), so no referrer ever leaves the page.
 REPORT_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src 'self'; "
+        "form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -37,6 +37,10 @@ class Links:
     def call(self, call_id: str) -> str:
         return self.url("/report/" + quote(call_id, safe=""))
 
+    def recording(self, call_id: str, index: int, *, download: bool = False) -> str:
+        path = f"/report/{quote(call_id, safe='')}/recordings/{index}"
+        return self.url(path, download="1" if download else None)
+
 
 def _when(value: datetime | None) -> str:
     if value is None:
@@ -86,6 +90,15 @@ class Figure:
     value: str
 
 
+@dataclass(frozen=True)
+class RecordingLine:
+    play_url: str
+    download_url: str
+    content_type: str
+    duration: str
+    started_at: str
+
+
 @dataclass
 class CallDetail:
     call_id: str
@@ -108,6 +121,8 @@ class CallDetail:
     timing: list[Figure]
     tokens: list[Figure]
     figures: list[Figure] = field(default_factory=list)
+    end_reason: str = ""
+    recordings: list[RecordingLine] = field(default_factory=list)
 
 
 def _row(call: PublicCall, links: Links) -> CallRow:
@@ -155,7 +170,20 @@ def _ms(values: list[float]) -> list[Figure]:
     ]
 
 
-def _detail(call: PublicCall) -> CallDetail:
+def _recordings(call: PublicCall, links: Links) -> list[RecordingLine]:
+    return [
+        RecordingLine(
+            play_url=links.recording(call.call_id, index),
+            download_url=links.recording(call.call_id, index, download=True),
+            content_type=r.content_type,
+            duration=f"{r.duration_ms / 1000:.0f} s" if r.duration_ms is not None else "",
+            started_at=_when(r.started_at),
+        )
+        for index, r in enumerate(call.recordings)
+    ]
+
+
+def _detail(call: PublicCall, links: Links | None = None) -> CallDetail:
     schema = call.initiate.claim_schema
     known = {f.name for f in schema.fields}
     claim = [
@@ -238,6 +266,8 @@ def _detail(call: PublicCall) -> CallDetail:
             Figure("Total tokens", str(counters.llm_prompt_tokens + counters.llm_completion_tokens)),
             Figure("Silence retries", str(counters.silence_retries)),
         ],
+        end_reason=call.end_reason or "",
+        recordings=_recordings(call, links or Links()),
     )
 
 
@@ -277,7 +307,7 @@ async def report_call_page(store: CallStore, raw_call_id: str, *, code: str | No
     return render(
         "call.html",
         title=f"Call {call.call_id}",
-        call=_detail(call),
+        call=_detail(call, links),
         home_url=links.url("/report"),
         same_number_url=links.url("/report", phone_number=call.phone_number),
     )

@@ -9,6 +9,10 @@ resource acs 'Microsoft.Communication/communicationServices@2023-04-01' = {
   name: name
   location: 'global'
   tags: tags
+  // ACS writes call recordings into our storage (bring-your-own-storage) as this identity.
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     dataLocation: dataLocation
   }
@@ -19,3 +23,4 @@ output id string = acs.id
 output endpoint string = 'https://${acs.properties.hostName}'
 // ACS signs its Call Automation callbacks with this GUID as JWT audience.
 output immutableResourceId string = acs.properties.immutableResourceId
+output principalId string = acs.identity.principalId

@@ -8,6 +8,8 @@ param storageAccountName string
 param postCallQueueName string
 param inboxTableName string
 param deploymentContainerName string
+@description('Blob container ACS writes call recordings into (bring-your-own-storage).')
+param recordingsContainerName string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: storageAccountName
@@ -35,6 +37,15 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+// Private: the report serves recordings through the app (function key), never by blob URL.
+resource recordingsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: recordingsContainerName
   properties: {
     publicAccess: 'None'
   }
@@ -70,3 +81,5 @@ resource inboxTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023
 output name string = storage.name
 output id string = storage.id
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output recordingsContainerUrl string = '${storage.properties.primaryEndpoints.blob}${recordingsContainerName}'
+

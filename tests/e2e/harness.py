@@ -1,7 +1,8 @@
 """The whole call path over real HTTP: host adapter + ACS emulator + scripted LLM + Azurite + Cosmos.
 
-The app served is the product's blueprints for calls (health, call read/create, telephony): the
-post-call queue is left unconsumed so tests can count exactly what the call flow enqueued.
+The app served is the product's blueprints for calls (health, call read/create, telephony, reports,
+recordings): the post-call queue is left unconsumed so tests can count exactly what the call flow
+enqueued.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ def build_app() -> func.FunctionApp:
     from functions.calls_create import bp as calls_create_bp
     from functions.calls_read import bp as calls_read_bp
     from functions.health import bp as health_bp
+    from functions.recordings import bp as recordings_bp
+    from functions.reports import bp as reports_bp
     from functions.telephony import bp as telephony_bp
 
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-    for blueprint in (health_bp, calls_read_bp, calls_create_bp, telephony_bp):
+    for blueprint in (health_bp, calls_read_bp, calls_create_bp, telephony_bp, reports_bp, recordings_bp):
         app.register_functions(blueprint)
     return app
 
