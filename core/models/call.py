@@ -251,7 +251,7 @@ class Call(BaseModel):
     @property
     def live(self) -> bool:
         """Connected (or connecting) and not on its way out."""
-        return self.status is not CallStatus.ENDED and not self.connection.ending
+        return self.status not in (CallStatus.ENDED, CallStatus.MISSED) and not self.connection.ending
 
     def is_old_connection(self, connection_id: str) -> bool:
         return bool(connection_id) and connection_id in self.old_connections
