@@ -74,7 +74,9 @@ async def test_connected_before_the_resume_was_written_still_resumes(rig: Rig) -
     assert "again" in greeting or "back" in greeting  # a welcome-back variant
 
 
-async def test_refused_resume_answer_does_not_touch_the_case(rig: Rig) -> None:
+async def test_refused_resume_answer_does_not_touch_the_case(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
     first = await rig.flow.handle_incoming_call("eg-1", ring(rig))
     assert first is not None
     call = await rig.call(first)
@@ -86,7 +88,11 @@ async def test_refused_resume_answer_does_not_touch_the_case(rig: Rig) -> None:
         raise TelephonyRefused("answer: HTTP 400 8523", acs_status=400, acs_code="8523")
 
     rig.tel.answer = refused  # type: ignore[method-assign]
-    assert await rig.flow.handle_incoming_call("eg-2", ring(rig)) is None
+    with caplog.at_level("WARNING"):
+        assert await rig.flow.handle_incoming_call("eg-2", ring(rig)) is None
+    # Logged once, naming the event, the call, the server call and ACS's status and code.
+    [logged] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert all(part in logged for part in ("eg-2", first, "server-1", "HTTP 400 8523")), logged
     assert rig.store.docs[first] == before
     assert (await rig.call(first)).post_call.status is PostCallStatus.ENQUEUED
     missed = [c for c in (rig.store.peek(i) for i in rig.store.docs) if c and c.call_id != first]
