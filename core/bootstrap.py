@@ -24,7 +24,9 @@ if TYPE_CHECKING:
         CallbackVerifier,
         CallStore,
         ChatModel,
+        DocumentIndex,
         DocumentSearch,
+        Embeddings,
         EventInbox,
         QueueSender,
         ReadinessReport,
@@ -115,9 +117,31 @@ def _verifier(s: Services) -> CallbackVerifier:
 
 
 def _search(s: Services) -> DocumentSearch:
-    from core.engine.search import NoDocumentSearch
+    """Azure AI Search when SEARCH__ENDPOINT is set, else the search that says none is configured."""
+    settings = s.settings.search
+    if not settings.configured:
+        from core.engine.search import NoDocumentSearch
 
-    return NoDocumentSearch()
+        return NoDocumentSearch()
+    from core.adapters.ai_search import AiSearch
+    from core.adapters.openai_embeddings import OpenAIEmbeddings
+
+    embeddings = OpenAIEmbeddings(settings.embeddings) if settings.embeddings.endpoint else None
+    return AiSearch(settings, embeddings)
+
+
+def _document_index(s: Services) -> DocumentIndex:
+    """The index's write side, for the ingestion command; needs SEARCH__ENDPOINT."""
+    from core.adapters.ai_search import AiSearch
+
+    return AiSearch(s.settings.search)
+
+
+def _embeddings(s: Services) -> Embeddings:
+    """Needs SEARCH__EMBEDDINGS__ENDPOINT."""
+    from core.adapters.openai_embeddings import OpenAIEmbeddings
+
+    return OpenAIEmbeddings(s.settings.search.embeddings)
 
 
 def _engine(s: Services) -> TurnEngine:
@@ -144,6 +168,8 @@ class Services:
     chat_model = _Lazy(_chat_model)
     verifier = _Lazy(_verifier)
     search = _Lazy(_search)
+    document_index = _Lazy(_document_index)
+    embeddings = _Lazy(_embeddings)
     engine = _Lazy(_engine)
     flow = _Lazy(_flow)
 

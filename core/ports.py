@@ -26,8 +26,11 @@ __all__ = [
     "Choice",
     "Completed",
     "DocumentHit",
+    "DocumentIndex",
     "DocumentSearch",
+    "Embeddings",
     "EventInbox",
+    "IndexedChunk",
     "Mutation",
     "QueueSender",
     "ReadinessReport",
@@ -260,4 +263,43 @@ class DocumentHit:
 class DocumentSearch(Protocol):
     """Raises DocumentSearchNotConfiguredError when the deployment has no document index."""
 
-    async def search(self, query: str, top: int) -> list[DocumentHit]: ...
+    async def search(self, query: str, top: int) -> list[DocumentHit]:
+        """The best passages for ``query``, at most ``top``. Raises DocumentSearchUnavailable when the
+        index cannot answer within the deployment's time limit."""
+        ...
+
+
+class Embeddings(Protocol):
+    """Text to vectors (an embeddings deployment). Raises DocumentSearchUnavailable when unreachable."""
+
+    dimensions: int
+
+    async def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """One passage of a document as the index stores it (the id changes when the text changes)."""
+
+    id: str
+    title: str
+    content: str
+    source: str
+    vector: list[float]
+
+
+class DocumentIndex(Protocol):
+    """The write side of the document index, for ingestion. Raises DocumentSearchUnavailable."""
+
+    async def ensure_index(self) -> bool:
+        """Create the index (fields, vector profile, vectorizer, semantic configuration) when missing;
+        True when it was created."""
+        ...
+
+    async def existing_chunks(self) -> dict[str, str]:
+        """Every chunk id in the index with its source (file path)."""
+        ...
+
+    async def upsert(self, chunks: list[IndexedChunk]) -> None: ...
+
+    async def delete(self, ids: list[str]) -> None: ...

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.settings_search import SearchSettings
+
 if TYPE_CHECKING:
     from core.models import LanguageOption
     from core.phrasebook import PhraseTable
@@ -327,6 +329,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = MonitoringSettings()
     http: HttpSettings = HttpSettings()
     recordings: RecordingSettings = RecordingSettings()
+    search: SearchSettings = SearchSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod

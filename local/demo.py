@@ -4,8 +4,9 @@
     python -m local.demo --canned     # offline: a scripted caller and the scripted LLM (canned answers)
     python -m local.demo --outbound   # the bot calls you through POST /call (add --canned: offline)
 
-Starts Azurite and the Cosmos DB server (reused when already running), the ACS emulator, and the
-function app in the local Functions-host adapter, all on loopback. The interactive mode uses the LLM
+Starts Azurite, the Cosmos DB server, the AI Search emulator and the embeddings endpoint (reused when
+already running; the sample documents of docs/sample-corpus/ are ingested into the search index), the
+ACS emulator, and the function app in the local Functions-host adapter, all on loopback. The interactive mode uses the LLM
 the settings name (environment or local.settings.json: LLM__PRIMARY__ENDPOINT, LLM__PRIMARY__MODEL,
 LLM__PRIMARY__API_KEY); without one it says exactly what to set. Bot lines are spoken aloud when
 espeak-ng is installed (--mute to silence).
@@ -121,8 +122,12 @@ async def run(args: argparse.Namespace) -> int:
     from local.scripted_llm import ScriptedLlm, load_rules_file
     from local.stack import LocalStack
 
-    print("Starting Azurite and the Cosmos DB server...", flush=True)
+    print("Starting Azurite, the Cosmos DB server and the AI Search emulator...", flush=True)
     stack = await asyncio.to_thread(LocalStack().start)
+    from local.search_emulator.sample import index_sample_corpus
+
+    indexed = await index_sample_corpus()
+    print(f"Sample documents in the search index: {indexed.summary()}.", flush=True)
     llm: ScriptedLlm | None = None
     acs = AcsEmulator(EmulatorConfig(speed_factor=args.speed if args.canned else 1.0))
     host: FunctionsHost | None = None

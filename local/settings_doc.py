@@ -93,6 +93,39 @@ DESCRIPTIONS: dict[str, str] = {
     "MONITORING__LOG_LEVEL": "Log level of the product's logger",
     "HTTP__FUNCTION_KEY": "Function key of the local host adapter (in Azure the host manages keys)",
     "HTTP__REPORT_PAGE_SIZE": "Default page size of `GET /call` and `GET /report`",
+    "SEARCH__ENDPOINT": "Azure AI Search endpoint; empty = no document search (the bot says no documents "
+    "are configured)",
+    "SEARCH__INDEX": "Index of the company's documents (filled by `python -m core.ingest <folder>`)",
+    "SEARCH__API_KEY": "Search admin or query key; empty = Entra ID (Search Index Data Reader/Contributor)",
+    "SEARCH__MODE": "`hybrid` (full text + vector, rank-fused), `text` or `vector`",
+    "SEARCH__TOP": "Passages a search returns at most",
+    "SEARCH__THRESHOLD": "Hits scoring below this are dropped (reranker score 0-4 with the semantic ranker, "
+    "else the search score); 0 keeps all",
+    "SEARCH__SEMANTIC_RANKER": "Rerank with the semantic ranker (needs a Basic or higher service)",
+    "SEARCH__SEMANTIC_CONFIGURATION": "Semantic configuration of the index",
+    "SEARCH__INTEGRATED_VECTORIZER": "Ingestion gives the index an Azure OpenAI vectorizer (queries vectorized "
+    "by the service); false = the app embeds queries",
+    "SEARCH__TIMEOUT_S": "A search never holds a turn longer than this (s); past it the model hears that "
+    "search is unavailable",
+    "SEARCH__RESULT_TOKEN_BUDGET": "Estimated tokens of passages given to the model per search",
+    "SEARCH__FIELDS__ID": "Index field: key",
+    "SEARCH__FIELDS__TITLE": "Index field: passage title (document and section)",
+    "SEARCH__FIELDS__CONTENT": "Index field: passage text",
+    "SEARCH__FIELDS__SOURCE": "Index field: file path, shown as the citation",
+    "SEARCH__FIELDS__CREATED_AT": "Index field: when the passage was indexed",
+    "SEARCH__FIELDS__VECTOR": "Index field: the passage's embedding",
+    "SEARCH__FIELDS__QUESTION": "Index field: question (reference schema; not filled by ingestion)",
+    "SEARCH__FIELDS__ANSWER": "Index field: answer (reference schema; not filled by ingestion)",
+    "SEARCH__EMBEDDINGS__PROVIDER": "Embeddings: `openai` (any OpenAI-compatible `/v1`) or `azure_openai`",
+    "SEARCH__EMBEDDINGS__ENDPOINT": "Embeddings endpoint (base URL or Azure OpenAI resource); used by ingestion "
+    "and by queries on an index without a vectorizer",
+    "SEARCH__EMBEDDINGS__MODEL": "Embeddings model, or Azure OpenAI deployment name",
+    "SEARCH__EMBEDDINGS__API_KEY": "Embeddings API key; for Azure OpenAI leave empty to use Entra ID",
+    "SEARCH__EMBEDDINGS__API_VERSION": "Azure OpenAI API version for embeddings",
+    "SEARCH__EMBEDDINGS__DIMENSIONS": "Vector size of the model (1536 for text-embedding-3-small, 384 locally)",
+    "SEARCH__EMBEDDINGS__TIMEOUT_S": "Per-request timeout of the embeddings endpoint (s)",
+    "SEARCH__CHUNK_TOKENS": "Ingestion: passage size in estimated tokens",
+    "SEARCH__CHUNK_OVERLAP_TOKENS": "Ingestion: overlap between neighbouring passages (estimated tokens)",
 }
 
 

@@ -1,9 +1,11 @@
-"""The local storage stack: Azurite (queues, tables, blobs) and the Cosmos DB server, on loopback.
+"""The local storage stack: Azurite (queues, tables, blobs), the Cosmos DB server, the AI Search
+emulator and the embeddings endpoint, on loopback.
 
     python -m local.stack install   # npm ci (pinned) + the Cosmos server patch
     python -m local.stack up        # start both, wait until they answer, stop cleanly on Ctrl-C
 
-Data lives in memory only: every start is a clean slate.
+Data lives in memory only: every start is a clean slate. The embeddings endpoint uses the hashing
+backend unless LOCAL_EMBEDDINGS_BACKEND=minilm (the real all-MiniLM-L6-v2 model, slower to start).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ BIN = ROOT / "node_modules" / ".bin"
 
 AZURITE_PORTS = (10000, 10001, 10002)
 COSMOS_PORT = 8081
+SEARCH_PORT = 8095
+EMBEDDINGS_PORT = 8096
 
 # The server answers 500 instead of 404 when read_item misses; ACS-like "not found" semantics matter
 # to the call store, so the install step patches that one line.
@@ -97,8 +101,23 @@ class LocalStack:
             self._spawn(
                 [str(BIN / "cosmosdb-server"), "-p", str(COSMOS_PORT), "--host", "127.0.0.1", "--no-ssl"]
             )
+        if not port_open(SEARCH_PORT):
+            self._spawn([sys.executable, "-m", "local.search_emulator", "--port", str(SEARCH_PORT)])
+        if not port_open(EMBEDDINGS_PORT):
+            backend = os.environ.get("LOCAL_EMBEDDINGS_BACKEND", "hashing")
+            self._spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "local.embeddings",
+                    "--port",
+                    str(EMBEDDINGS_PORT),
+                    "--backend",
+                    backend,
+                ]
+            )
         try:
-            wait_for_ports((*AZURITE_PORTS, COSMOS_PORT))
+            wait_for_ports((*AZURITE_PORTS, COSMOS_PORT, SEARCH_PORT, EMBEDDINGS_PORT), timeout=60.0)
         except TimeoutError:
             self.stop()
             raise
@@ -136,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     stack = LocalStack().start()
     print(
-        f"Azurite on 127.0.0.1:{AZURITE_PORTS}, Cosmos DB server on 127.0.0.1:{COSMOS_PORT}. Ctrl-C stops.",
+        f"Azurite on 127.0.0.1:{AZURITE_PORTS}, Cosmos DB server on 127.0.0.1:{COSMOS_PORT}, AI Search"
+        f" emulator on 127.0.0.1:{SEARCH_PORT}, embeddings on 127.0.0.1:{EMBEDDINGS_PORT}. Ctrl-C stops.",
         flush=True,
     )
     try:

@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from core.engine.outcome import ChangeLanguage, EndCall, TransferToAgent, TurnAction
-from core.engine.search import DocumentSearch, DocumentSearchNotConfiguredError, NoDocumentSearch
+from core.engine.search import (
+    DocumentSearch,
+    DocumentSearchNotConfiguredError,
+    DocumentSearchUnavailable,
+    NoDocumentSearch,
+    hits_as_tool_result,
+)
 from core.engine.toolbox import (
     IgnoredArguments,
     ToolArgumentError,
@@ -203,12 +209,15 @@ class Toolbox(ToolDispatcher):
             hits = await self.search.search(query, top)
         except DocumentSearchNotConfiguredError:
             return "No documents are configured for this service: answer from the task and the claim only."
+        except DocumentSearchUnavailable:
+            # Said as a result, not a ToolError: the model should carry on without the documents.
+            return (
+                "Document search is unavailable right now. Do not guess facts from the documents: tell the"
+                " caller you cannot check this at the moment, and offer a reminder or a human agent."
+            )
         if not hits:
             return "No document matches this query."
-        return json.dumps(
-            [{"title": h.title, "content": h.content[:1500], "source": h.source} for h in hits[:top]],
-            ensure_ascii=False,
-        )
+        return hits_as_tool_result(hits[:top])
 
     # A model told to "text my friend" passes a recipient: send_sms has none, the note says why.
     @tool(

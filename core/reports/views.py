@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 from core.api.calls_query import get_call, parse_phone_number
 from core.api.public import PublicCall
+from core.engine.search import Citation, citations_from_result
 from core.models import Message, Persona
 from core.ports import CallStore
 from core.reports.render import render
@@ -72,6 +73,8 @@ class TranscriptLine:
     created_at: str
     tools: list[str]
     filtered: bool
+    # The documents a search gave the model in this message's tool calls (title, file path).
+    citations: list[Citation] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ def _detail(call: PublicCall, links: Links | None = None) -> CallDetail:
                 created_at=_when(m.created_at),
                 tools=[t.name for t in m.tool_calls],
                 filtered=m.content_filtered,
+                citations=[c for t in m.tool_calls for c in citations_from_result(t.name, t.result)],
             )
             for m in call.messages
             if m.persona is not Persona.TOOL
