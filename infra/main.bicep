@@ -126,6 +126,16 @@ param llmFallbackApiKey string = ''
 @description('Extra app settings (name -> value), e.g. {"CONVERSATION__BOT_NAME": "Amélie"}.')
 param additionalAppSettings object = {}
 
+// --- Document search (RAG) -------------------------------------------------------------------------
+
+@description('Deploy Azure AI Search (semantic ranker) and an embeddings deployment for document search.')
+param deploySearch bool = true
+@allowed(['basic', 'standard', 'standard2', 'standard3'])
+param searchSku string = 'basic'
+param searchIndexName string = 'documents'
+@description('Who runs `python -m core.ingest` (azd sets AZURE_PRINCIPAL_ID to the deploying user); empty = nobody.')
+param ingestionPrincipalId string = 
+
 param tags object = {}
 
 // --- Names -----------------------------------------------------------------------------------------
@@ -206,6 +216,17 @@ module openAi 'modules/openai.bicep' = if (deployAzureOpenAI) {
 }
 
 var openAiEndpoint = deployAzureOpenAI ? openAi.outputs.endpoint : ''
+// The Function App reads the index with its identity; queries are vectorized by the index's vectorizer,
+// the embeddings settings serve ingestion and an index without one (Entra ID, no keys).
+var searchAppSettings = deploySearch ? {
+  SEARCH__ENDPOINT: 'https://srch-${resourceToken}.search.windows.net'
+  SEARCH__INDEX: searchIndexName
+  SEARCH__SEMANTIC_RANKER: 'true'
+  SEARCH__EMBEDDINGS__PROVIDER: 'azure_openai'
+  SEARCH__EMBEDDINGS__ENDPOINT: openAiEndpoint
+  SEARCH__EMBEDDINGS__MODEL: 'text-embedding-3-small'
+  SEARCH__EMBEDDINGS__DIMENSIONS: '1536'
+} : {}
 var useAzureFallback = deployAzureOpenAI && !empty(openAiFallbackDeploymentName) && empty(llmFallbackEndpoint)
 
 module functionApp 'modules/functionapp.bicep' = {
@@ -242,6 +263,7 @@ module functionApp 'modules/functionapp.bicep' = {
     additionalAppSettings: union(
       { RECORDINGS__CONTAINER_URL: storage.outputs.recordingsContainerUrl },
       recordCalls ? { ACS__RECORDING_ENABLED: 'true' } : {},
+      searchAppSettings,
       additionalAppSettings
     )
   }
@@ -265,6 +287,23 @@ module roles 'modules/roles.bicep' = {
     cosmosAccountName: cosmos.outputs.name
     openAiAccountName: deployAzureOpenAI ? openAi.outputs.name : ''
   }
+}
+
+module search 'modules/search.bicep' = if (deploySearch) {
+  name: 'search'
+  params: {
+    location: location
+    tags: allTags
+    name: 'srch-${resourceToken}'
+    sku: searchSku
+    functionAppPrincipalId: functionApp.outputs.principalId
+    ingestionPrincipalId: ingestionPrincipalId
+    openAiAccountName: deployAzureOpenAI ? openAi.outputs.name : ''
+  }
+  // Deployments of one OpenAI account are created one after the other.
+  dependsOn: [
+    openAi
+  ]
 }
 
 module eventGrid 'modules/eventgrid.bicep' = {
@@ -297,3 +336,5 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output OPENAI_ENDPOINT string = openAiEndpoint
 output EVENT_GRID_SYSTEM_TOPIC string = eventGrid.outputs.systemTopicName
+output SEARCH_ENDPOINT string = deploySearch ? search.outputs.endpoint : ''
+output SEARCH_INDEX string = searchIndexName

@@ -28,8 +28,8 @@ BIN = ROOT / "node_modules" / ".bin"
 
 AZURITE_PORTS = (10000, 10001, 10002)
 COSMOS_PORT = 8081
-SEARCH_PORT = 8095
-EMBEDDINGS_PORT = 8096
+SEARCH_PORT = 8083
+EMBEDDINGS_PORT = 8084
 
 # The server answers 500 instead of 404 when read_item misses; ACS-like "not found" semantics matter
 # to the call store, so the install step patches that one line.

@@ -1,4 +1,4 @@
-"""``python -m local.embeddings --port 8096 --backend hashing|minilm``: embeddings until Ctrl-C or SIGTERM."""
+"""``python -m local.embeddings --port 8084 --backend hashing|minilm``: embeddings until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-DEFAULT_PORT = 8096
+DEFAULT_PORT = 8084
 DIMENSIONS = 384
 Backend = Literal["hashing", "minilm"]
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

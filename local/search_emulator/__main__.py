@@ -1,4 +1,4 @@
-"""``python -m local.search_emulator --port 8095``: the AI Search emulator until Ctrl-C or SIGTERM."""
+"""``python -m local.search_emulator --port 8083``: the AI Search emulator until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ SAMPLE_CORPUS = ROOT / "docs" / "sample-corpus"
 
 
 def local_search_env(
-    search_port: int = 8095, embeddings_port: int = 8096, index: str = "sample-documents"
+    search_port: int = 8083, embeddings_port: int = 8084, index: str = "sample-documents"
 ) -> dict[str, str]:
     """SEARCH__* settings for the emulator and the local embeddings endpoint (384 dimensions)."""
     return {

@@ -28,7 +28,7 @@ from local.search_emulator.index import (
     fuse,
 )
 
-DEFAULT_PORT = 8095
+DEFAULT_PORT = 8083
 # Admin key of the local emulator (not a secret: it only opens the loopback emulator).
 DEFAULT_ADMIN_KEY = "local-search-emulator-admin-key"
 API_VERSIONS = {"2024-07-01", "2025-09-01", "2023-11-01"}
