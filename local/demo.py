@@ -292,6 +292,12 @@ async def _summary(base_url: str, key: str, number: str) -> None:
         print(f"  claim.{name} = {value}")
     for reminder in call.get("reminders") or []:
         print(f"  reminder: {reminder['title']} (due {reminder['due_at']})")
+    from core.engine.search import citations_from_result
+
+    for message in call.get("messages") or []:
+        for tool_call in message.get("tool_calls") or []:
+            for cited in citations_from_result(tool_call.get("name", ""), tool_call.get("result")):
+                print(f"  source cited: {cited.title} ({cited.source})")
     insights = call.get("insights") or {}
     if insights:
         print(f"  insights: {insights.get('synthesis_short')} (satisfaction: {insights.get('satisfaction')})")

@@ -39,6 +39,9 @@ async def test_canned_demo_shows_the_whole_call_offline(local_stack: None) -> No
     assert "CANNED DEMO" in output
     assert "CALLER: My name is Jane Doe." in output and "BOT (en-US): Goodbye and take care!" in output
     assert "call ended by bot" in output and "claim.caller_name = Jane Doe" in output
+    # The rental-car question is answered from the sample documents, which the call cites.
+    assert "we pay up to 40 dollars a day" in output
+    assert "source cited: Auto insurance: rental car and roadside assistance" in output
 
 
 async def test_interactive_demo_without_a_model_names_the_settings(local_stack: None) -> None:
