@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.runtime_settings import AppConfigurationSettings
+
 if TYPE_CHECKING:
     from core.models import LanguageOption
     from core.phrasebook import PhraseTable
@@ -161,12 +163,30 @@ class LlmEndpointSettings(BaseModel):
     timeout_s: float = Field(default=30.0, gt=0)
 
 
-class LlmSettings(BaseModel):
+class LlmPairSettings(BaseModel):
+    """A model and its fallback."""
+
     primary: LlmEndpointSettings = LlmEndpointSettings()
     fallback: LlmEndpointSettings = LlmEndpointSettings()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.primary.endpoint and self.primary.model)
+
+
+class LlmSettings(BaseModel):
+    # The fast model and its fallback: the conversation (LLM__PRIMARY__*, LLM__FALLBACK__*).
+    primary: LlmEndpointSettings = LlmEndpointSettings()
+    fallback: LlmEndpointSettings = LlmEndpointSettings()
+    # The slow model and its fallback: post-call insights, and the conversation when
+    # slow_llm_for_chat says so. Not configured: the fast pair does it all.
+    slow: LlmPairSettings = LlmPairSettings()
+    slow_llm_for_chat: bool = False
     max_retries: int = Field(default=2, ge=0, le=10)
-    # Played when the first sentence takes longer than this.
-    filler_after_s: float = Field(default=2.0, gt=0)
+    # Answer soft timeout: played when the first sentence takes longer than this.
+    filler_after_s: float = Field(default=2.0, gt=0, le=600)
+    # Answer hard timeout: the caller never waits longer; the bot apologizes and listens again.
+    answer_hard_timeout_s: float = Field(default=60.0, gt=0, le=600)
     history_token_budget: int = Field(default=6000, ge=500)
     max_tool_rounds: int = Field(default=4, ge=1, le=20)
     temperature: float = Field(default=0.3, ge=0, le=2)
@@ -177,6 +197,19 @@ class LlmSettings(BaseModel):
     @property
     def configured(self) -> bool:
         return bool(self.primary.endpoint and self.primary.model)
+
+    @property
+    def fast(self) -> LlmPairSettings:
+        return LlmPairSettings(primary=self.primary, fallback=self.fallback)
+
+    @model_validator(mode="after")
+    def _soft_before_hard(self) -> LlmSettings:
+        if self.filler_after_s >= self.answer_hard_timeout_s:
+            raise ValueError(
+                f"LLM__FILLER_AFTER_S ({self.filler_after_s:g}) must be below "
+                f"LLM__ANSWER_HARD_TIMEOUT_S ({self.answer_hard_timeout_s:g})"
+            )
+        return self
 
 
 class ConversationSettings(BaseModel):
@@ -324,6 +357,7 @@ class Settings(BaseSettings):
     acs: AcsSettings = AcsSettings()
     llm: LlmSettings = LlmSettings()
     conversation: ConversationSettings = ConversationSettings()
+    app_configuration: AppConfigurationSettings = AppConfigurationSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     http: HttpSettings = HttpSettings()
     recordings: RecordingSettings = RecordingSettings()

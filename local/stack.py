@@ -1,4 +1,5 @@
-"""The local storage stack: Azurite (queues, tables, blobs) and the Cosmos DB server, on loopback.
+"""The local storage stack: Azurite (queues, tables, blobs), the Cosmos DB server and the App
+Configuration emulator (local/appconfig_emulator), on loopback.
 
     python -m local.stack install   # npm ci (pinned) + the Cosmos server patch
     python -m local.stack up        # start both, wait until they answer, stop cleanly on Ctrl-C
@@ -26,6 +27,7 @@ BIN = ROOT / "node_modules" / ".bin"
 
 AZURITE_PORTS = (10000, 10001, 10002)
 COSMOS_PORT = 8081
+APPCONFIG_PORT = 8483
 
 # The server answers 500 instead of 404 when read_item misses; ACS-like "not found" semantics matter
 # to the call store, so the install step patches that one line.
@@ -97,8 +99,10 @@ class LocalStack:
             self._spawn(
                 [str(BIN / "cosmosdb-server"), "-p", str(COSMOS_PORT), "--host", "127.0.0.1", "--no-ssl"]
             )
+        if not port_open(APPCONFIG_PORT):
+            self._spawn([sys.executable, "-m", "local.appconfig_emulator", "--port", str(APPCONFIG_PORT)])
         try:
-            wait_for_ports((*AZURITE_PORTS, COSMOS_PORT))
+            wait_for_ports((*AZURITE_PORTS, COSMOS_PORT, APPCONFIG_PORT))
         except TimeoutError:
             self.stop()
             raise
@@ -127,6 +131,13 @@ class LocalStack:
         self.processes.clear()
 
 
+def appconfig_connection_string() -> str:
+    """APP_CONFIGURATION__CONNECTION_STRING of the stack's App Configuration emulator."""
+    from local.appconfig_emulator import connection_string
+
+    return connection_string(f"http://127.0.0.1:{APPCONFIG_PORT}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["install", "up"])
@@ -136,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     stack = LocalStack().start()
     print(
-        f"Azurite on 127.0.0.1:{AZURITE_PORTS}, Cosmos DB server on 127.0.0.1:{COSMOS_PORT}. Ctrl-C stops.",
+        f"Azurite on 127.0.0.1:{AZURITE_PORTS}, Cosmos DB server on 127.0.0.1:{COSMOS_PORT}, App Configuration "
+        f"emulator on 127.0.0.1:{APPCONFIG_PORT} ({appconfig_connection_string()}). Ctrl-C stops.",
         flush=True,
     )
     try:
