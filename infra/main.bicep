@@ -121,6 +121,18 @@ param llmFallbackModel string = ''
 @secure()
 param llmFallbackApiKey string = ''
 
+// --- Run-time options ----------------------------------------------------------------------------
+
+@description('Create an App Configuration store for the run-time options (answer timeouts, callback window, recording, ...), readable by the Function App identity. False: the options come from the app settings.')
+param deployAppConfiguration bool = true
+
+@allowed([
+  'free'
+  'developer'
+  'standard'
+])
+param appConfigurationSku string = 'standard'
+
 // --- Misc ------------------------------------------------------------------------------------------
 
 @description('Extra app settings (name -> value), e.g. {"CONVERSATION__BOT_NAME": "Amélie"}.')
@@ -208,6 +220,17 @@ module openAi 'modules/openai.bicep' = if (deployAzureOpenAI) {
 var openAiEndpoint = deployAzureOpenAI ? openAi.outputs.endpoint : ''
 var useAzureFallback = deployAzureOpenAI && !empty(openAiFallbackDeploymentName) && empty(llmFallbackEndpoint)
 
+module appConfiguration 'modules/appconfig.bicep' = if (deployAppConfiguration) {
+  name: 'appconfig'
+  params: {
+    location: location
+    tags: allTags
+    name: 'appcs-${resourceToken}'
+    skuName: appConfigurationSku
+    recordingEnabled: recordCalls
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -239,6 +262,7 @@ module functionApp 'modules/functionapp.bicep' = {
     llmFallbackEndpoint: useAzureFallback ? openAiEndpoint : llmFallbackEndpoint
     llmFallbackModel: useAzureFallback ? openAiFallbackDeploymentName : llmFallbackModel
     llmFallbackApiKey: useAzureFallback ? '' : llmFallbackApiKey
+    appConfigurationEndpoint: deployAppConfiguration ? appConfiguration.outputs.endpoint : ''
     additionalAppSettings: union(
       { RECORDINGS__CONTAINER_URL: storage.outputs.recordingsContainerUrl },
       recordCalls ? { ACS__RECORDING_ENABLED: 'true' } : {},
@@ -264,6 +288,7 @@ module roles 'modules/roles.bicep' = {
     storageAccountName: storage.outputs.name
     cosmosAccountName: cosmos.outputs.name
     openAiAccountName: deployAzureOpenAI ? openAi.outputs.name : ''
+    appConfigurationName: deployAppConfiguration ? appConfiguration.outputs.name : ''
   }
 }
 
@@ -297,3 +322,4 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output OPENAI_ENDPOINT string = openAiEndpoint
 output EVENT_GRID_SYSTEM_TOPIC string = eventGrid.outputs.systemTopicName
+output APP_CONFIGURATION_ENDPOINT string = deployAppConfiguration ? appConfiguration.outputs.endpoint : ''
