@@ -11,8 +11,8 @@ import pytest
 from core.phrasebook import PHRASES
 from tests.e2e.harness import CallStack, call_stack, random_number
 
-# Soft 0.3 s, hard 1.5 s: short, with room for a cold first request on a loaded machine.
-FAST = {"LLM__FILLER_AFTER_S": "0.3", "LLM__ANSWER_HARD_TIMEOUT_S": "1.5"}
+# Soft 0.3 s, hard 2.5 s: short, with room for a cold first request on a loaded machine.
+FAST = {"LLM__FILLER_AFTER_S": "0.3", "LLM__ANSWER_HARD_TIMEOUT_S": "2.5"}
 FILLERS = set(PHRASES["filler"]["en-US"])
 APOLOGIES = set(PHRASES["error"]["en-US"])
 
@@ -68,9 +68,9 @@ async def test_past_the_hard_timeout_the_bot_apologizes_and_the_call_goes_on(sta
 
 
 async def test_the_hard_timeout_holds_whatever_the_number_of_retries(stack: CallStack) -> None:
-    # Each attempt fails after 0.5 s and 5 retries are allowed: 3 s of attempts, cut at 1.5 s.
+    # Each attempt fails after 0.8 s and 5 retries are allowed: 4.8 s of attempts, cut at 2.5 s.
     stack.set_rules([{"user": "retry", "say": "Never heard."}, {"say": "Okay."}])
-    stack.llm.inject_fault("500", times=6, delay_s=0.5)
+    stack.llm.inject_fault("500", times=6, delay_s=0.8)
     emulated = await stack.run_inbound(
         random_number(), [{"say": "English"}, {"say": "Please retry this."}, {"say": "Thanks."}]
     )
