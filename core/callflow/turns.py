@@ -4,6 +4,9 @@ The turn reads the call once (the caller's event brought it) and writes it twice
 conditional on the ETag of the one before: the caller's words at once (concurrently with the model),
 the answer when it is complete. A turn has a handle: a newer utterance interrupts it before its next
 sentence, on this worker at once and on another through the store (checked at most every second).
+The caller waits for the answer at most the turn's answer timeouts (run-time options, read once per
+turn): past the soft one a filler is played, past the hard one the bot apologizes and listens again
+(core.callflow.waits).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.callflow.answer import SpokenTurn, apologize, play_first
 from core.callflow.context import FlowContext, TurnHandle
@@ -31,9 +34,6 @@ from core.models import (
     Purpose,
 )
 from core.observability import meter, redact, tracer
-
-if TYPE_CHECKING:
-    pass
 
 # A running turn reads the store at most this often to learn it was superseded on another instance
 # (the same instance knows at once); the end of the turn checks the fresh state anyway.
