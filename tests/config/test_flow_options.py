@@ -44,7 +44,12 @@ def _rig(**llm: float) -> tuple[Rig, SwitchableConfig]:
 
 async def _connected(rig: Rig) -> tuple[Call, str]:
     call_id = await rig.flow.handle_incoming_call(
-        "eg-1", {"from": {"phoneNumber": {"value": "+14155550100"}}, "incomingCallContext": "ctx"}
+        "eg-1",
+        {
+            "to": {"kind": "phoneNumber", "phoneNumber": {"value": rig.flow.ctx.settings.acs.phone_number}},
+            "from": {"kind": "phoneNumber", "phoneNumber": {"value": "+14155550100"}},
+            "incomingCallContext": "ctx",
+        },
     )
     assert call_id is not None
     call = await rig.call(call_id)
