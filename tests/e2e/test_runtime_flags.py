@@ -3,11 +3,15 @@ Configuration emulator, written to through the real SDK, read by the product thr
 
 from __future__ import annotations
 
+import logging
+import socket
 import uuid
 
+import pytest
 from azure.appconfiguration import ConfigurationSetting
 from azure.appconfiguration.aio import AzureAppConfigurationClient
 
+from local.appconfig_emulator import connection_string
 from local.scripted_llm import ScriptedLlm
 from local.scripted_llm.server import RecordedRequest
 from local.stack import appconfig_connection_string
@@ -66,3 +70,26 @@ async def test_a_flag_changed_during_a_call_changes_the_next_turn(local_stack: N
                 assert not stack.failed_callbacks()
         finally:
             await slow.stop()
+
+
+async def test_a_store_that_is_down_leaves_the_app_settings_and_calls_go_on(
+    local_stack: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = int(sock.getsockname()[1])
+    env = {
+        "APP_CONFIGURATION__CONNECTION_STRING": connection_string(f"http://127.0.0.1:{closed}"),
+        "APP_CONFIGURATION__LOAD_TIMEOUT_S": "3",
+        "LLM__ANSWER_HARD_TIMEOUT_S": "45",
+    }
+    with caplog.at_level(logging.WARNING, logger="callcenter.runtime"):
+        async with call_stack(env) as stack:
+            stack.set_rules([{"say": "Noted, anything else?"}])
+            emulated = await stack.run_inbound(random_number(), [{"say": "English"}, {"say": "Hello."}])
+            assert stack.bot_said(emulated)[-1]["text"] == "Noted, anything else?"
+            snapshot = stack.container.runtime_config.current()
+            assert "unreachable" in snapshot.source and snapshot.answer_hard_timeout_s == 45
+            assert not stack.failed_callbacks()
+    warnings = [r.getMessage() for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert len(warnings) == 1 and "app settings" in warnings[0]
