@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         QueueSender,
         ReadinessReport,
         RecordingStore,
+        RuntimeConfig,
         SmsSender,
         Telephony,
     )
@@ -104,10 +105,32 @@ def _sms(s: Services) -> SmsSender:
 
 
 def _chat_model(s: Services) -> ChatModel:
-    """Raises ModelNotConfiguredError, naming the settings, when no model endpoint is set."""
+    """The fast model (the conversation). Raises ModelNotConfiguredError, naming the settings, when
+    no model endpoint is set."""
     from core.adapters.openai_chat import OpenAIChatModel
 
     return OpenAIChatModel(s.settings.llm)
+
+
+def _slow_chat_model(s: Services) -> ChatModel:
+    """The slow model (post-call insights; the conversation when the run-time flag says so); the fast
+    one when no slow model is configured."""
+    if not s.settings.llm.slow.configured:
+        return s.chat_model
+    from core.adapters.openai_chat import OpenAIChatModel
+
+    return OpenAIChatModel(s.settings.llm, slow=True)
+
+
+def _runtime_config(s: Services) -> RuntimeConfig:
+    """App Configuration when a store is configured, else the app settings."""
+    if not s.settings.app_configuration.configured:
+        from core.runtime import StaticRuntimeConfig
+
+        return StaticRuntimeConfig(s.settings)
+    from core.adapters.app_configuration import AppConfigurationRuntime
+
+    return AppConfigurationRuntime(s.settings)
 
 
 def _verifier(s: Services) -> CallbackVerifier:
@@ -147,7 +170,14 @@ def _embeddings(s: Services) -> Embeddings:
 def _engine(s: Services) -> TurnEngine:
     from core.engine.turn import TurnEngine
 
-    return TurnEngine(s.settings, s.chat_model, sms=s.sms, search=s.search)
+    return TurnEngine(
+        s.settings,
+        s.chat_model,
+        sms=s.sms,
+        search=s.search,
+        slow_llm=s.slow_chat_model,
+        runtime=s.runtime_config,
+    )
 
 
 def _flow(s: Services) -> CallFlow:
@@ -166,6 +196,8 @@ class Services:
     sms = _Lazy(_sms)
     recordings = _Lazy(_recordings)
     chat_model = _Lazy(_chat_model)
+    slow_chat_model = _Lazy(_slow_chat_model)
+    runtime_config = _Lazy(_runtime_config)
     verifier = _Lazy(_verifier)
     search = _Lazy(_search)
     document_index = _Lazy(_document_index)
@@ -202,7 +234,11 @@ class Services:
     async def close(self) -> None:
         """Close every client built so far (once per worker, or at the end of a test)."""
         built, self.built = self.built, {}
+        closed: set[int] = set()
         for value in built.values():
+            if id(value) in closed:  # the slow model may be the fast one
+                continue
+            closed.add(id(value))
             close = getattr(value, "close", None)
             if close is not None:
                 await close()

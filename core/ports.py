@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 
 from core.models import Call, Choice, SpokenText
+from core.runtime import RuntimeSnapshot
 
 __all__ = [
     "CallPage",
@@ -35,6 +36,8 @@ __all__ = [
     "QueueSender",
     "ReadinessReport",
     "Restarted",
+    "RuntimeConfig",
+    "RuntimeSnapshot",
     "SmsSender",
     "SpokenText",
     "Telephony",
@@ -181,6 +184,25 @@ class CallbackVerifier(Protocol):
     async def verify(self, authorization: str | None) -> dict[str, Any]:
         """The claims of the callback's bearer token, or UnauthorizedError."""
         ...
+
+
+class RuntimeConfig(Protocol):
+    """The run-time options a company changes while the product runs (core.runtime), from a cache.
+
+    Never raises for the store: a store that cannot be read leaves the last good snapshot (the app
+    settings until a first read succeeds), and says so in the log."""
+
+    async def snapshot(self) -> RuntimeSnapshot:
+        """The options for one event: the first call of a worker loads them (bounded by the load
+        timeout); later calls return the cached snapshot at once. A background task refreshes it every
+        refresh interval (the sentinel key is checked; everything is reloaded when it changed)."""
+        ...
+
+    def current(self) -> RuntimeSnapshot:
+        """The cached snapshot, without I/O."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 # -- chat model ------------------------------------------------------------------------------------

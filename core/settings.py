@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Re-exported: the LLM section lives in its own module.
+from core.llm_settings import LlmEndpointSettings as LlmEndpointSettings
+from core.llm_settings import LlmPairSettings as LlmPairSettings
+from core.llm_settings import LlmSettings as LlmSettings
+from core.runtime_settings import AppConfigurationSettings
 from core.settings_search import SearchSettings
 
 if TYPE_CHECKING:
@@ -150,35 +155,6 @@ class AcsSettings(BaseModel):
     # Seconds of silence after speech that ends a recognized utterance.
     end_silence_timeout_s: float = Field(default=0.5, gt=0, le=10)
     initial_silence_timeout_s: float = Field(default=6.0, gt=0, le=300)
-
-
-class LlmEndpointSettings(BaseModel):
-    provider: Literal["openai", "azure_openai"] = "openai"
-    # OpenAI-compatible base URL (".../v1") or Azure OpenAI resource endpoint. Empty = not configured.
-    endpoint: str = ""
-    model: str = ""
-    api_key: str = ""
-    # Azure OpenAI only: API version; leave api_key empty to use Entra ID (azure-identity).
-    api_version: str = "2024-10-21"
-    timeout_s: float = Field(default=30.0, gt=0)
-
-
-class LlmSettings(BaseModel):
-    primary: LlmEndpointSettings = LlmEndpointSettings()
-    fallback: LlmEndpointSettings = LlmEndpointSettings()
-    max_retries: int = Field(default=2, ge=0, le=10)
-    # Played when the first sentence takes longer than this.
-    filler_after_s: float = Field(default=2.0, gt=0)
-    history_token_budget: int = Field(default=6000, ge=500)
-    max_tool_rounds: int = Field(default=4, ge=1, le=20)
-    temperature: float = Field(default=0.3, ge=0, le=2)
-    # First wait between retries of a transient failure; doubles each retry (with jitter), capped.
-    retry_backoff_s: float = Field(default=0.5, ge=0, le=30)
-    retry_backoff_max_s: float = Field(default=4.0, ge=0, le=60)
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.primary.endpoint and self.primary.model)
 
 
 class ConversationSettings(BaseModel):
@@ -326,6 +302,7 @@ class Settings(BaseSettings):
     acs: AcsSettings = AcsSettings()
     llm: LlmSettings = LlmSettings()
     conversation: ConversationSettings = ConversationSettings()
+    app_configuration: AppConfigurationSettings = AppConfigurationSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     http: HttpSettings = HttpSettings()
     recordings: RecordingSettings = RecordingSettings()

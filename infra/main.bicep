@@ -121,6 +121,18 @@ param llmFallbackModel string = ''
 @secure()
 param llmFallbackApiKey string = ''
 
+// --- Run-time options ----------------------------------------------------------------------------
+
+@description('Create an App Configuration store for the run-time options (answer timeouts, callback window, recording, ...), readable by the Function App identity. False: the options come from the app settings.')
+param deployAppConfiguration bool = true
+
+@allowed([
+  'free'
+  'developer'
+  'standard'
+])
+param appConfigurationSku string = 'standard'
+
 // --- Misc ------------------------------------------------------------------------------------------
 
 @description('Extra app settings (name -> value), e.g. {"CONVERSATION__BOT_NAME": "Amélie"}.')
@@ -229,6 +241,17 @@ var searchAppSettings = deploySearch ? {
 } : {}
 var useAzureFallback = deployAzureOpenAI && !empty(openAiFallbackDeploymentName) && empty(llmFallbackEndpoint)
 
+module appConfiguration 'modules/appconfig.bicep' = if (deployAppConfiguration) {
+  name: 'appconfig'
+  params: {
+    location: location
+    tags: allTags
+    name: 'appcs-${resourceToken}'
+    skuName: appConfigurationSku
+    recordingEnabled: recordCalls
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -260,6 +283,7 @@ module functionApp 'modules/functionapp.bicep' = {
     llmFallbackEndpoint: useAzureFallback ? openAiEndpoint : llmFallbackEndpoint
     llmFallbackModel: useAzureFallback ? openAiFallbackDeploymentName : llmFallbackModel
     llmFallbackApiKey: useAzureFallback ? '' : llmFallbackApiKey
+    appConfigurationEndpoint: deployAppConfiguration ? appConfiguration.outputs.endpoint : ''
     additionalAppSettings: union(
       { RECORDINGS__CONTAINER_URL: storage.outputs.recordingsContainerUrl },
       recordCalls ? { ACS__RECORDING_ENABLED: 'true' } : {},
@@ -286,6 +310,7 @@ module roles 'modules/roles.bicep' = {
     storageAccountName: storage.outputs.name
     cosmosAccountName: cosmos.outputs.name
     openAiAccountName: deployAzureOpenAI ? openAi.outputs.name : ''
+    appConfigurationName: deployAppConfiguration ? appConfiguration.outputs.name : ''
   }
 }
 
@@ -338,3 +363,4 @@ output OPENAI_ENDPOINT string = openAiEndpoint
 output EVENT_GRID_SYSTEM_TOPIC string = eventGrid.outputs.systemTopicName
 output SEARCH_ENDPOINT string = deploySearch ? search.outputs.endpoint : ''
 output SEARCH_INDEX string = searchIndexName
+output APP_CONFIGURATION_ENDPOINT string = deployAppConfiguration ? appConfiguration.outputs.endpoint : ''

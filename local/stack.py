@@ -1,5 +1,6 @@
 """The local storage stack: Azurite (queues, tables, blobs), the Cosmos DB server, the AI Search
-emulator and the embeddings endpoint, on loopback.
+emulator, the embeddings endpoint and the App Configuration emulator (local/appconfig_emulator), on
+loopback.
 
     python -m local.stack install   # npm ci (pinned) + the Cosmos server patch
     python -m local.stack up        # start both, wait until they answer, stop cleanly on Ctrl-C
@@ -30,6 +31,7 @@ AZURITE_PORTS = (10000, 10001, 10002)
 COSMOS_PORT = 8081
 SEARCH_PORT = 8083
 EMBEDDINGS_PORT = 8084
+APPCONFIG_PORT = 8483
 
 # The server answers 500 instead of 404 when read_item misses; ACS-like "not found" semantics matter
 # to the call store, so the install step patches that one line.
@@ -116,8 +118,12 @@ class LocalStack:
                     backend,
                 ]
             )
+        if not port_open(APPCONFIG_PORT):
+            self._spawn([sys.executable, "-m", "local.appconfig_emulator", "--port", str(APPCONFIG_PORT)])
         try:
-            wait_for_ports((*AZURITE_PORTS, COSMOS_PORT, SEARCH_PORT, EMBEDDINGS_PORT), timeout=60.0)
+            wait_for_ports(
+                (*AZURITE_PORTS, COSMOS_PORT, SEARCH_PORT, EMBEDDINGS_PORT, APPCONFIG_PORT), timeout=60.0
+            )
         except TimeoutError:
             self.stop()
             raise
@@ -146,6 +152,13 @@ class LocalStack:
         self.processes.clear()
 
 
+def appconfig_connection_string() -> str:
+    """APP_CONFIGURATION__CONNECTION_STRING of the stack's App Configuration emulator."""
+    from local.appconfig_emulator import connection_string
+
+    return connection_string(f"http://127.0.0.1:{APPCONFIG_PORT}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["install", "up"])
@@ -156,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack().start()
     print(
         f"Azurite on 127.0.0.1:{AZURITE_PORTS}, Cosmos DB server on 127.0.0.1:{COSMOS_PORT}, AI Search"
-        f" emulator on 127.0.0.1:{SEARCH_PORT}, embeddings on 127.0.0.1:{EMBEDDINGS_PORT}. Ctrl-C stops.",
+        f" emulator on 127.0.0.1:{SEARCH_PORT}, embeddings on 127.0.0.1:{EMBEDDINGS_PORT}, App Configuration "
+        f"emulator on 127.0.0.1:{APPCONFIG_PORT} ({appconfig_connection_string()}). Ctrl-C stops.",
         flush=True,
     )
     try:

@@ -86,21 +86,25 @@ def _classify(exc: BaseException) -> Exception:
 class OpenAIChatModel:
     """core.ports.ChatModel over the openai SDK, a primary model and an optional fallback."""
 
-    def __init__(self, settings: LlmSettings) -> None:
-        if not settings.configured:
+    def __init__(self, settings: LlmSettings, *, slow: bool = False) -> None:
+        """The fast pair (LLM__PRIMARY__*, LLM__FALLBACK__*), or with `slow` the slow pair
+        (LLM__SLOW__PRIMARY__*, LLM__SLOW__FALLBACK__*); retries and timeouts are shared."""
+        pair, env = (settings.slow, "LLM__SLOW__PRIMARY") if slow else (settings.fast, "LLM__PRIMARY")
+        if not pair.configured:
             raise ModelNotConfiguredError(
-                "The LLM is not configured: set LLM__PRIMARY__ENDPOINT and LLM__PRIMARY__MODEL "
-                "(and LLM__PRIMARY__API_KEY, or LLM__PRIMARY__PROVIDER=azure_openai for Entra ID)"
+                f"The LLM is not configured: set {env}__ENDPOINT and {env}__MODEL "
+                f"(and {env}__API_KEY, or {env}__PROVIDER=azure_openai for Entra ID)"
             )
         self.settings = settings
-        self._endpoints = [_Endpoint("primary", settings.primary)]
-        if settings.fallback.endpoint and settings.fallback.model:
-            self._endpoints.append(_Endpoint("fallback", settings.fallback))
+        self.role = "slow" if slow else "fast"
+        self._endpoints = [_Endpoint(f"{self.role} primary", pair.primary)]
+        if pair.fallback.endpoint and pair.fallback.model:
+            self._endpoints.append(_Endpoint(f"{self.role} fallback", pair.fallback))
         self._credential: Any = None
 
     @classmethod
-    def from_settings(cls, settings: LlmSettings) -> OpenAIChatModel:
-        return cls(settings)
+    def from_settings(cls, settings: LlmSettings, *, slow: bool = False) -> OpenAIChatModel:
+        return cls(settings, slow=slow)
 
     # -- clients ----------------------------------------------------------------------------------
 

@@ -35,13 +35,18 @@ class CallFlow:
         from core.callflow import lifecycle
         from core.callflow.outbound import parse_initiate
 
-        initiate = parse_initiate(body, self.ctx.settings.conversation)
-        return await lifecycle.place_call(self.ctx, initiate)
+        async with self.ctx.event() as config:
+            conversation = self.ctx.settings.conversation.model_copy(
+                update={"default_task": config.default_task}
+            )
+            initiate = parse_initiate(body, conversation)
+            return await lifecycle.place_call(self.ctx, initiate)
 
     async def handle_incoming_call(self, event_id: str, data: dict[str, Any]) -> str | None:
         from core.callflow import lifecycle
 
-        return await lifecycle.answer_incoming(self.ctx, event_id, data)
+        async with self.ctx.event():
+            return await lifecycle.answer_incoming(self.ctx, event_id, data)
 
     async def handle_callback(
         self,
@@ -55,7 +60,8 @@ class CallFlow:
         from core.callflow import ingress
 
         started = received_at if received_at is not None else time.perf_counter()
-        return await ingress.handle_callback(self.ctx, raw_call_id, secret, authorization, body, started)
+        async with self.ctx.event():
+            return await ingress.handle_callback(self.ctx, raw_call_id, secret, authorization, body, started)
 
     async def handle_sms_during_call(self, call: Call, text: str, source_id: str) -> None:
         """An SMS from the caller during a live call: the bot takes it into the conversation and answers
@@ -64,4 +70,5 @@ class CallFlow:
         from core.callflow.events import CallEvent
 
         event = CallEvent(id=source_id, type="SmsReceived", connection_id=call.connection_id or "")
-        await turns.on_speech(self.ctx, call, event, text, time.perf_counter(), action=Action.SMS)
+        async with self.ctx.event():
+            await turns.on_speech(self.ctx, call, event, text, time.perf_counter(), action=Action.SMS)

@@ -4,8 +4,10 @@ and the telephony helpers all handlers share (what to say in which voice, how to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,11 +17,15 @@ from core.observability import logger
 
 if TYPE_CHECKING:
     from core.engine.turn import TurnEngine
-    from core.ports import CallbackVerifier, CallStore, EventInbox, QueueSender, Telephony
+    from core.ports import CallbackVerifier, CallStore, EventInbox, QueueSender, RuntimeConfig, Telephony
+    from core.runtime import RuntimeSnapshot
     from core.settings import Settings
 
 # Bounded worker memories: a worker handles many calls over its life.
 _MEMORY_LIMIT = 10_000
+
+# The run-time options of the event being handled (read once per event; tasks it starts inherit them).
+_EVENT_CONFIG: ContextVar[RuntimeSnapshot | None] = ContextVar("event_runtime_config", default=None)
 
 
 class FlowServices(Protocol):
@@ -39,6 +45,8 @@ class FlowServices(Protocol):
     def verifier(self) -> CallbackVerifier: ...
     @property
     def engine(self) -> TurnEngine: ...
+    @property
+    def runtime_config(self) -> RuntimeConfig: ...
 
 
 @dataclass
@@ -111,14 +119,33 @@ class FlowContext:
     def tel(self) -> Telephony:
         return self.services.telephony
 
+    @contextlib.asynccontextmanager
+    async def event(self) -> AsyncIterator[RuntimeSnapshot]:
+        """Handle one event with one snapshot of the run-time options (cached; see RuntimeConfig)."""
+        token = _EVENT_CONFIG.set(await self.services.runtime_config.snapshot())
+        try:
+            yield self.config
+        finally:
+            _EVENT_CONFIG.reset(token)
+
+    @property
+    def config(self) -> RuntimeSnapshot:
+        """The run-time options of the event being handled."""
+        found = _EVENT_CONFIG.get()
+        return found if found is not None else self.services.runtime_config.current()
+
     def callback_url(self, call: Call) -> str:
         base = self.settings.acs.callback_base_url.rstrip("/")
         return f"{base}/callbacks/{call.call_id}/{call.callback_secret}"
 
     def phrase(self, name: str, call: Call, **fmt: Any) -> str:
-        from core.engine.phrases import phrase
+        from core.engine.phrases import render_phrase
 
-        return phrase(name, call.language, call=call, **fmt)
+        # Varied along the call, stable across retries of the same step.
+        seed = f"{call.call_id}:{len(call.messages)}"
+        return render_phrase(
+            name, call.language, call=call, overrides=self.config.overrides, seed=seed, **fmt
+        )
 
     def spoken(
         self, call: Call, text: str, style: Style | str = Style.NONE, language: str = ""
@@ -151,7 +178,7 @@ class FlowContext:
         prompt: Sequence[SpokenText] = (),
         choices: list[Choice] | None = None,
     ) -> None:
-        acs = self.settings.acs
+        config = self.config
         await self.unless_gone(
             self.tel.listen(
                 connection_id,
@@ -160,7 +187,7 @@ class FlowContext:
                 context=context.format(),
                 prompt=prompt,
                 choices=choices,
-                initial_silence_s=acs.initial_silence_timeout_s,
-                end_silence_s=acs.end_silence_timeout_s,
+                initial_silence_s=config.phone_silence_timeout_s,
+                end_silence_s=config.recognition_completion_timeout_s,
             )
         )

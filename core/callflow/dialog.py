@@ -54,7 +54,7 @@ async def on_choice(ctx: FlowContext, call: Call, event: RecognizeCompleted, rec
 async def on_choice_failed(ctx: FlowContext, call: Call, event: CallEvent, received_at: float) -> None:
     if not call.live:
         return
-    retries = ctx.settings.conversation.silence_retries
+    retries = ctx.config.recognition_retries
 
     def attempt(c: Call) -> None:
         if c.connection.fail_choice(retries):
@@ -76,7 +76,7 @@ async def on_silence(ctx: FlowContext, call: Call, event: CallEvent, received_at
         c.counters.silence_retries += 1
 
     call = await ctx.calls.update(call.call_id, silent, current=call)
-    if call.counters.silence_retries > ctx.settings.conversation.silence_retries:
+    if call.counters.silence_retries > ctx.config.recognition_retries:
         await say_goodbye(ctx, call, event)
         return
     prompt = ctx.spoken(call, ctx.phrase("silence", call))

@@ -34,7 +34,7 @@ from typing import Any
 
 from core.callflow.context import FlowContext
 from core.errors import CallGone, DependencyError, TelephonyError, TelephonyRefused
-from core.models import Call, CallDirection, CallStatus, normalize_e164, utcnow
+from core.models import Call, CallDirection, CallStatus, InitiateRequest, normalize_e164, utcnow
 from core.observability import tracer
 
 INBOX_PARTITION = "incoming-call"
@@ -141,20 +141,32 @@ async def _reject(ctx: FlowContext, ring: Ring) -> None:
 
 
 async def _previous_case(ctx: FlowContext, number: str) -> Call | None:
-    hours = ctx.settings.conversation.callback_window_hours
+    hours = ctx.config.callback_window_hours
     if hours <= 0:
         return None
     return await ctx.calls.latest_for_phone_number(number, utcnow() - timedelta(hours=hours))
 
 
+def _inbound_initiate(ctx: FlowContext, number: str) -> InitiateRequest:
+    """A new inbound case: the settings, with the default task and claim schema of the run-time
+    options."""
+    from core.callflow.outbound import default_initiate
+
+    config = ctx.config
+    conversation = ctx.settings.conversation.model_copy(update={"default_task": config.default_task})
+    initiate = default_initiate(number, conversation)
+    if config.default_claim_schema is not None:
+        initiate = initiate.model_copy(update={"claim_schema": config.default_claim_schema})
+    return initiate
+
+
 async def _ringing(ctx: FlowContext, ring: Ring, number: str) -> Call:
     """The ring's document: created ringing, or found again on a redelivery."""
-    from core.callflow.outbound import default_initiate
 
     found = await ctx.calls.get(ring.ring_id)
     if found is not None:
         return found
-    initiate = default_initiate(number, ctx.settings.conversation)
+    initiate = _inbound_initiate(ctx, number)
     call = Call(
         call_id=ring.ring_id, direction=CallDirection.INBOUND, status=CallStatus.RINGING, initiate=initiate
     )
@@ -192,7 +204,6 @@ async def _answer(ctx: FlowContext, ring: Ring, span: Any) -> str:
 
 async def _record_missed(ctx: FlowContext, ring: Ring, call: Call, resumed: bool, reason: str) -> None:
     """The missed ring, visible in GET /call; the caller's earlier case is left as it was."""
-    from core.callflow.outbound import default_initiate
 
     with contextlib.suppress(DependencyError):  # the refusal is logged already; the record is a bonus
         if not resumed:
@@ -202,7 +213,7 @@ async def _record_missed(ctx: FlowContext, ring: Ring, call: Call, resumed: bool
             call_id=ring.ring_id,
             direction=CallDirection.INBOUND,
             status=CallStatus.MISSED,
-            initiate=default_initiate(ring.caller_number or call.phone_number, ctx.settings.conversation),
+            initiate=_inbound_initiate(ctx, ring.caller_number or call.phone_number),
             ended_at=utcnow(),
             end_reason=reason,
         )

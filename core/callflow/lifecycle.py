@@ -78,7 +78,7 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
     # Recording starts with the connection (so the greeting is on it), alongside the greeting.
     recording = (
         asyncio.create_task(_start_recording(ctx, call.call_id, connection_id))
-        if ctx.settings.acs.recording_enabled
+        if ctx.config.recording_enabled
         else None
     )
     spoken = ctx.spoken(call, text)

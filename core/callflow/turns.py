@@ -4,6 +4,9 @@ The turn reads the call once (the caller's event brought it) and writes it twice
 conditional on the ETag of the one before: the caller's words at once (concurrently with the model),
 the answer when it is complete. A turn has a handle: a newer utterance interrupts it before its next
 sentence, on this worker at once and on another through the store (checked at most every second).
+The caller waits for the answer at most the turn's answer timeouts (run-time options, read once per
+turn): past the soft one a filler is played, past the hard one the bot apologizes and listens again
+(core.callflow.waits).
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from core.callflow.answer import SpokenTurn, apologize, play_first
 from core.callflow.context import FlowContext, TurnHandle
 from core.callflow.dialog import say_goodbye
 from core.callflow.endings import perform_when_played
 from core.callflow.events import CallEvent
+from core.callflow.waits import AnswerClock, AnswerLate, next_within
 from core.errors import ProductError, TelephonyError
 from core.models import (
     Action,
@@ -29,13 +32,8 @@ from core.models import (
     OperationContext,
     Persona,
     Purpose,
-    SpokenText,
 )
 from core.observability import meter, redact, tracer
-
-if TYPE_CHECKING:
-    from core.engine.outcome import TurnOutcome
-    from core.engine.turn import Turn
 
 # A running turn reads the store at most this often to learn it was superseded on another instance
 # (the same instance knows at once); the end of the turn checks the fresh state anyway.
@@ -58,30 +56,6 @@ def _instruments() -> dict[str, Any]:
             "call.answer.overhead", unit="ms", description="Answer latency minus the LLM's share"
         ),
     }
-
-
-@dataclass
-class SpokenTurn:
-    """What a turn said, as it happened."""
-
-    handle: TurnHandle
-    turn: Turn | None = None
-    first_context: OperationContext | None = None
-    answer_latency_ms: float | None = None
-    line_dead: bool = False
-    rest: list[SpokenText] = field(default_factory=list)
-    extra_messages: list[Message] = field(default_factory=list)
-
-    @property
-    def outcome(self) -> TurnOutcome | None:
-        return self.turn.outcome if self.turn is not None else None
-
-    def last_context(self) -> OperationContext:
-        """The context of the turn's last play: a hang-up or transfer waits for it to be played."""
-        turn_id = self.handle.turn_id
-        if self.rest:
-            return OperationContext.turn(turn_id, len(self.rest))
-        return self.first_context or OperationContext.turn(turn_id, OperationContext.SILENT)
 
 
 async def on_speech(
@@ -168,62 +142,37 @@ async def _speak(
         result.extra_messages.append(
             Message(persona=Persona.ASSISTANT, content=text, source_id=handle.turn_id)
         )
-        await _play_first(ctx, connection_id, ctx.spoken(call, text), result, cancel, received_at)
+        await play_first(ctx, connection_id, ctx.spoken(call, text), result, cancel, received_at)
         return result
+    config = ctx.config  # once per turn: a change applies from the next turn
+    clock = AnswerClock(received_at, config.answer_soft_timeout_s, config.answer_hard_timeout_s)
     turn = engine.run(call, None, turn_id=handle.turn_id, stop=handle.stop, extra_messages=[caller])
     result.turn = turn
     stream = turn.__aiter__()
-    pending_first: asyncio.Future[Any] = asyncio.ensure_future(anext(stream))
+
+    async def filler() -> None:
+        with contextlib.suppress(TelephonyError):
+            context = OperationContext.turn(handle.turn_id, OperationContext.FILLER)
+            await ctx.tel.play(
+                connection_id, ctx.spoken(call, ctx.phrase("filler", call)), context=context.format()
+            )
+
     try:
-        done, _ = await asyncio.wait({pending_first}, timeout=ctx.settings.llm.filler_after_s)
-        if not done:
-            filler = ctx.spoken(call, ctx.phrase("filler", call))
-            with contextlib.suppress(TelephonyError):
-                context = OperationContext.turn(handle.turn_id, OperationContext.FILLER)
-                await ctx.tel.play(connection_id, filler, context=context.format())
-        try:
-            speech = await pending_first
-        except StopAsyncIteration:
-            return result
-        while True:
+        speech = await next_within(stream, clock, on_soft=filler)
+        while speech is not None:
             spoken = ctx.spoken(call, speech.text, speech.style, speech.language)
             if result.first_context is None:
-                if not await _play_first(ctx, connection_id, spoken, result, cancel, received_at):
+                if not await play_first(ctx, connection_id, spoken, result, cancel, received_at):
                     break
             elif ctx.memory.is_current(handle):
                 result.rest.append(spoken)
-            try:
-                speech = await anext(stream)
-            except StopAsyncIteration:
-                break
+            speech = await next_within(stream, clock)
+    except AnswerLate:
+        if ctx.memory.is_current(handle):
+            await apologize(ctx, call, connection_id, result, cancel, received_at)
     finally:
-        if not pending_first.done():
-            pending_first.cancel()
-            await asyncio.gather(pending_first, return_exceptions=True)
         await stream.aclose()
     return result
-
-
-async def _play_first(
-    ctx: FlowContext,
-    connection_id: str,
-    spoken: SpokenText,
-    result: SpokenTurn,
-    cancel: asyncio.Task[None] | None,
-    received_at: float,
-) -> bool:
-    if cancel is not None:
-        await asyncio.gather(cancel, return_exceptions=True)
-    context = OperationContext.turn(result.handle.turn_id, 0)
-    try:
-        await ctx.tel.play(connection_id, spoken, context=context.format())
-    except TelephonyError as exc:
-        ctx.log.info("play on %s failed (%s); the line is gone", connection_id, exc)
-        result.line_dead = True
-        return False
-    result.first_context = context
-    result.answer_latency_ms = (time.perf_counter() - received_at) * 1000
-    return True
 
 
 async def _finish(ctx: FlowContext, begun: Call, connection_id: str, spoken: SpokenTurn) -> None:

@@ -24,7 +24,7 @@ from core.engine.toolbox import ToolArgumentError, parse_arguments
 from core.engine.tools import Operation, Toolbox
 from core.errors import ContentFilteredError, ModelUnavailable
 from core.models import Action, Call, Message, Persona, Style, ToolCall, utcnow
-from core.ports import ChatModel, Completed, Restarted, SmsSender, TextDelta
+from core.ports import ChatModel, Completed, Restarted, RuntimeConfig, RuntimeSnapshot, SmsSender, TextDelta
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,14 @@ class TurnEngine:
         sms: SmsSender | None = None,
         search: DocumentSearch | None = None,
         clock: Callable[[], datetime] | None = None,
+        slow_llm: ChatModel | None = None,
+        runtime: RuntimeConfig | None = None,
     ) -> None:
         self.settings = settings
         self.llm = llm
+        # The slow model answers the conversation when the run-time option says so.
+        self.slow_llm = slow_llm or llm
+        self.runtime = runtime
         self.sms = sms
         self.search: DocumentSearch = search or NoDocumentSearch()
         self.clock = clock or utcnow
@@ -62,18 +67,27 @@ class TurnEngine:
         be passed as `extra_messages` (appended before the model runs, and by the mutation) or be
         already in `call.messages`. Once `stop` is set (the caller spoke again) the turn releases no
         further sentence."""
-        return Turn(self, call, caller_text, turn_id, stop, list(extra_messages or []))
+        # The run-time options are read once per turn, from the cache (no I/O).
+        config = self.runtime.current() if self.runtime is not None else None
+        return Turn(self, call, caller_text, turn_id, stop, list(extra_messages or []), config)
 
-    def prompt(self, call: Call) -> list[dict[str, Any]]:
+    def model_for(self, config: RuntimeSnapshot | None) -> ChatModel:
+        return self.slow_llm if config is not None and config.slow_llm_for_chat else self.llm
+
+    def prompt(self, call: Call, config: RuntimeSnapshot | None = None) -> list[dict[str, Any]]:
         """The chat messages sent for this call state: system prompt and trimmed history."""
+        overrides = config.overrides if config is not None else self.overrides
         system = system_prompt(
-            call, now=self.clock(), timezone=self.settings.conversation.timezone, overrides=self.overrides
+            call, now=self.clock(), timezone=self.settings.conversation.timezone, overrides=overrides
         )
         history = trim_history(history_messages(call.messages), self.settings.llm.history_token_budget)
         return [{"role": "system", "content": system}, *history]
 
-    def phrase(self, name: str, call: Call, language: str, seed: str) -> str:
-        return render_phrase(name, language, call=call, overrides=self.overrides, seed=seed)
+    def phrase(
+        self, name: str, call: Call, language: str, seed: str, config: RuntimeSnapshot | None = None
+    ) -> str:
+        overrides = config.overrides if config is not None else self.overrides
+        return render_phrase(name, language, call=call, overrides=overrides, seed=seed)
 
 
 class Turn:
@@ -85,8 +99,10 @@ class Turn:
         turn_id: str,
         stop: asyncio.Event | None,
         extra_messages: list[Message],
+        config: RuntimeSnapshot | None = None,
     ) -> None:
         self._engine = engine
+        self._config = config
         self._call = call
         self._caller_text = clean_caller_text(caller_text) if caller_text else None
         self._turn_id = turn_id
@@ -108,7 +124,8 @@ class Turn:
         return self._generate()
 
     async def _generate(self) -> AsyncGenerator[Speech, None]:
-        engine, turn_id = self._engine, self._turn_id
+        engine, turn_id, config = self._engine, self._turn_id, self._config
+        llm = engine.model_for(config)
         started = time.perf_counter()
         working = self._call.model_copy(deep=True)
         new_messages: list[Message] = []
@@ -144,15 +161,13 @@ class Turn:
             max_rounds = engine.settings.llm.max_tool_rounds
             for round_index in range(max_rounds + 1):
                 tools = Toolbox.definitions() if round_index < max_rounds else None
-                messages = engine.prompt(working)
+                messages = engine.prompt(working, config)
                 estimate = estimate_prompt_tokens(messages, tools)
                 outcome.requests += 1
                 splitter = SentenceSplitter()
                 round_spoken: list[str] = []
                 completed: Completed | None = None
-                stream = engine.llm.stream(
-                    messages, tools, already_said=functools.partial(" ".join, round_spoken)
-                )
+                stream = llm.stream(messages, tools, already_said=functools.partial(" ".join, round_spoken))
                 async with aclosing(stream) as events:
                     async for event in events:
                         if isinstance(event, Restarted):
@@ -220,7 +235,9 @@ class Turn:
                     if not round_spoken:
                         transfer = any(isinstance(a, TransferToAgent) for a in toolbox.actions)
                         name = "transfer" if transfer else "goodbye"
-                        text = engine.phrase(name, working, working.language, f"{working.call_id}:{turn_id}")
+                        text = engine.phrase(
+                            name, working, working.language, f"{working.call_id}:{turn_id}", config
+                        )
                         yield speech(text, Style.NONE)
                         new_messages.append(
                             Message(persona=Persona.ASSISTANT, content=text, source_id=turn_id)
@@ -233,13 +250,13 @@ class Turn:
             for message in new_messages:
                 if message.persona is Persona.HUMAN:
                     message.content_filtered = True
-            text = engine.phrase("refusal", working, working.language, f"{working.call_id}:{turn_id}")
+            text = engine.phrase("refusal", working, working.language, f"{working.call_id}:{turn_id}", config)
             new_messages.append(Message(persona=Persona.ASSISTANT, content=text, source_id=turn_id))
             yield speech(text, Style.NONE)
         except ModelUnavailable as exc:
             log.error("every model failed for turn %s: %s", turn_id, exc)
             outcome.error = str(exc)
-            text = engine.phrase("error", working, working.language, f"{working.call_id}:{turn_id}")
+            text = engine.phrase("error", working, working.language, f"{working.call_id}:{turn_id}", config)
             new_messages.append(Message(persona=Persona.ASSISTANT, content=text, source_id=turn_id))
             yield speech(text, Style.NONE)
         finally:

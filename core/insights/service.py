@@ -147,7 +147,9 @@ async def run_post_call(
 
     try:
         if call.insights is None:
-            insights = await generate_insights(llm or container.chat_model, call, settings.next_action_names)
+            # The slow model: no caller is waiting, quality matters more than latency.
+            model = llm or container.slow_chat_model
+            insights = await generate_insights(model, call, settings.next_action_names)
 
             def store_insights(fresh: Call) -> bool:
                 if fresh.insights is not None:

@@ -82,7 +82,7 @@ def parse_sms_received(event_id: str, data: Mapping[str, Any] | None) -> Inbound
 
 async def find_case(container: Services, phone_number: str, now: datetime | None = None) -> Call | None:
     """The caller's most recent call within the callback window, else the most recent at all."""
-    window = timedelta(hours=container.settings.conversation.callback_window_hours)
+    window = timedelta(hours=(await container.runtime_config.snapshot()).callback_window_hours)
     since = (now or utcnow()) - window
     call = await container.calls.latest_for_phone_number(phone_number, since)
     if call is not None:

@@ -56,6 +56,10 @@ param llmFallbackModel string
 @secure()
 param llmFallbackApiKey string
 
+@description('App Configuration endpoint of the run-time options; empty = the app settings only.')
+param appConfigurationEndpoint string = ''
+param appConfigurationKeyPrefix string = 'callcenter:'
+
 @description('More app settings (name -> value), e.g. CONVERSATION__BOT_NAME. They win over the computed ones.')
 param additionalAppSettings object
 
@@ -246,11 +250,15 @@ var fallbackConfigured = {
 }
 var fallbackSettings = empty(llmFallbackEndpoint) ? {} : fallbackConfigured
 var fallbackKeySettings = empty(llmFallbackEndpoint) || empty(llmFallbackApiKey) ? {} : { LLM__FALLBACK__API_KEY: llmFallbackApiKey }
+var appConfigurationSettings = empty(appConfigurationEndpoint) ? {} : {
+  APP_CONFIGURATION__ENDPOINT: appConfigurationEndpoint
+  APP_CONFIGURATION__KEY_PREFIX: appConfigurationKeyPrefix
+}
 
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(hostSettings, productSettings, phoneSettings, agentSettings, primaryKeySettings, fallbackSettings, fallbackKeySettings, additionalAppSettings)
+  properties: union(hostSettings, productSettings, phoneSettings, agentSettings, primaryKeySettings, fallbackSettings, fallbackKeySettings, appConfigurationSettings, additionalAppSettings)
 }
 
 output name string = site.name

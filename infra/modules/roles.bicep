@@ -5,18 +5,22 @@
 // - Cosmos DB Built-in Data Contributor (a Cosmos SQL role, not an Azure RBAC role): same, for an
 //   Entra-ID Cosmos client.
 // - Cognitive Services OpenAI User: the app calls Azure OpenAI with Entra ID (empty API key).
+// - App Configuration Data Reader: the app reads its run-time options with Entra ID.
 
 param principalId string
 param storageAccountName string
 param cosmosAccountName string
 @description('Empty: no Azure OpenAI account in this deployment.')
 param openAiAccountName string
+@description('Empty: no App Configuration store in this deployment.')
+param appConfigurationName string = ''
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
+  appConfigurationDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'
 }
 // Built-in Cosmos DB data-plane role definition (same id in every account).
 var cosmosDataContributorRoleId = '00000000-0000-0000-0000-000000000002'
@@ -64,6 +68,20 @@ resource openAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!
   scope: openAi
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesOpenAIUser)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appConfiguration 'Microsoft.AppConfiguration/configurationStores@2024-05-01' existing = if (!empty(appConfigurationName)) {
+  name: empty(appConfigurationName) ? 'unused' : appConfigurationName
+}
+
+resource appConfigurationReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(appConfigurationName)) {
+  name: guid(resourceId('Microsoft.AppConfiguration/configurationStores', empty(appConfigurationName) ? 'unused' : appConfigurationName), principalId, roles.appConfigurationDataReader)
+  scope: appConfiguration
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.appConfigurationDataReader)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

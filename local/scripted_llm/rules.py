@@ -6,7 +6,8 @@ A request is matched against the rules in order; the first rule that matches ans
   ``tool`` is a regex searched in that result, ``tool_name`` the name of the tool that produced it.
 - Else rules with ``user`` apply (a regex searched in the last user message), and rules with neither
   ``user`` nor ``tool`` nor ``tool_name`` (catch-alls).
-``model`` (regex on the requested model) narrows any rule; ``times`` limits how often a rule is used.
+``model`` (regex on the requested model) narrows any rule; ``times`` limits how often a rule is used;
+``delay_s`` makes the answer start late (seconds before its first chunk: a slow model).
 Named groups of the matching regex fill ``{name}`` placeholders in ``say`` and in string arguments;
 ``{days_from_now:N}`` gives the ISO date-time N days from now (09:00 UTC).
 """
@@ -33,6 +34,7 @@ class Rule:
     json: Any = None
     times: int | None = None
     finish_reason: str | None = None
+    delay_s: float = 0.0
     used: int = 0
 
     @classmethod
@@ -50,6 +52,7 @@ class Answer:
     text: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {id, name, arguments (str)}
     finish_reason: str = "stop"
+    delay_s: float = 0.0
 
 
 def fill(text: str, groups: dict[str, str]) -> str:
@@ -155,7 +158,13 @@ def answer_for(rule: Rule, groups: dict[str, str], counter: int) -> Answer:
             arguments = json.dumps(_fill_value(call.get("arguments", {}), groups), ensure_ascii=False)
         calls.append({"id": f"call_{counter}_{index}", "name": call["name"], "arguments": arguments})
     reason = rule.finish_reason or ("tool_calls" if calls else "stop")
-    return Answer(rule=rule.name, text=fill(rule.say, groups), tool_calls=calls, finish_reason=reason)
+    return Answer(
+        rule=rule.name,
+        text=fill(rule.say, groups),
+        tool_calls=calls,
+        finish_reason=reason,
+        delay_s=rule.delay_s,
+    )
 
 
 def example_from_schema(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> Any:

@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ class Fault:
     model: str | None = None  # regex on the requested model; None = any
     after_chunks: int | None = None  # cut / content_filter_stream: after this many content chunks
     after_sentences: int | None = None  # cut / content_filter_stream: after this many sentences
+    delay_s: float = 0.0  # how long the failing request takes
 
 
 @dataclass
@@ -68,6 +70,8 @@ class ScriptedLlm:
         self.port = 0
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        # Awaited before each request is answered (a test acts "while the model thinks").
+        self.before_answer: Callable[[RecordedRequest], Awaitable[None]] | None = None
         self._counter = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -100,14 +104,16 @@ class ScriptedLlm:
         model: str | None = None,
         after_chunks: int | None = None,
         after_sentences: int | None = None,
+        delay_s: float = 0.0,
     ) -> Fault:
-        fault = Fault(kind, times, model, after_chunks, after_sentences)
+        fault = Fault(kind, times, model, after_chunks, after_sentences, delay_s)
         self.faults.append(fault)
         return fault
 
     def reset(self) -> None:
         self.rules, self.faults, self.requests = [], [], []
         self.ttft_s = self.tokens_per_s = 0.0
+        self.before_answer = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -171,9 +177,13 @@ class ScriptedLlm:
             body=body,
         )
         self.requests.append(record)
+        if self.before_answer is not None:
+            await self.before_answer(record)
         fault = self._take_fault(model)
         if fault is not None:
             record.fault = fault.kind
+            if fault.delay_s:
+                await asyncio.sleep(fault.delay_s)
             if fault.kind == "429":
                 return _error(
                     429, "rate_limit_exceeded", "Rate limit reached (scripted).", {"Retry-After": "0"}
@@ -190,6 +200,8 @@ class ScriptedLlm:
         number = next(self._counter)
         answer = self._answer(body, number)
         record.rule = answer.rule
+        if answer.delay_s:
+            await asyncio.sleep(answer.delay_s)
         if not record.stream:
             return web.json_response(self._completion(answer, model, number, messages))
         return await self._stream(request, answer, model, number, body, fault, messages)
@@ -199,7 +211,7 @@ class ScriptedLlm:
         if rule is not None:
             if rule.json is not None:
                 text = rule.json if isinstance(rule.json, str) else json.dumps(rule.json, ensure_ascii=False)
-                return Answer(rule=rule.name, text=text)
+                return Answer(rule=rule.name, text=text, delay_s=rule.delay_s)
             return answer_for(rule, groups, number)
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema":
