@@ -35,8 +35,9 @@ class CallEvent:
     claimed: ClassVar[bool] = True
     # Events the flow has nothing to do for, once the request is authenticated.
     ignored: ClassVar[bool] = False
-    # Events that are invalid without data.callConnectionId.
-    needs_connection: ClassVar[bool] = False
+    # ACS puts data.callConnectionId in every Call Automation event, and the handlers act on that
+    # connection (play, recognize, hang up): without it an event is refused before it changes anything.
+    needs_connection: ClassVar[bool] = True
 
     @property
     def raw_context(self) -> str:
@@ -58,10 +59,6 @@ class CallEvent:
 
 
 class CallConnected(CallEvent):
-    # The greeting is played on this connection: without its id nothing can be done, so the event is
-    # refused before it changes anything.
-    needs_connection = True
-
     @property
     def server_call_id(self) -> str:
         return _text(self.data.get("serverCallId"))
@@ -149,6 +146,7 @@ class Unhandled(CallEvent):
 
     claimed = False
     ignored = True
+    needs_connection = False
 
 
 KINDS: dict[str, type[CallEvent]] = {
