@@ -223,13 +223,12 @@ class ConversationSettings(BaseModel):
     def _phone_policy_lists(cls, value: str, info: ValidationInfo) -> str:
         from core.models import phone_policy
 
-        parse = {
-            "allowed_country_codes": phone_policy.parse_country_codes,
-            "allowed_regions": phone_policy.parse_regions,
-            "allowed_number_types": phone_policy.parse_types,
-        }[str(info.field_name)]
-        if value.strip() or info.field_name != "allowed_country_codes":
-            parse(value)
+        if info.field_name == "allowed_regions":
+            phone_policy.parse_regions(value)
+        elif info.field_name == "allowed_number_types":
+            phone_policy.parse_types(value)
+        elif value.strip():  # the deprecated country codes: empty unless set
+            phone_policy.parse_country_codes(value)
         return value
 
     @model_validator(mode="after")
