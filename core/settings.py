@@ -195,6 +195,9 @@ class ConversationSettings(BaseModel):
     # not Canada nor the Caribbean). Refused together with ALLOWED_REGIONS.
     allowed_country_codes: str = ""
     max_sms_per_call: int = Field(default=3, ge=0, le=20)
+    # What a caller must confirm before a finished case of their number resumes (caller ID can be
+    # spoofed): none, policy_number or date_of_birth (claim fields of the case), or sms_code.
+    resume_verification: Literal["none", "policy_number", "date_of_birth", "sms_code"] = "none"
     next_actions: str = "case_closed,call_back,send_documents,escalate_to_agent,no_action"
     sms_summary_enabled: bool = False
     prompts_override_json: str = ""

@@ -88,6 +88,11 @@ DESCRIPTIONS: dict[str, str] = {
     "shared_cost and uan never); numbers must also be valid (`phonenumbers.is_valid_number`)",
     "CONVERSATION__ALLOWED_COUNTRY_CODES": "Deprecated: use `CONVERSATION__ALLOWED_REGIONS` (setting both is "
     "an error). Calling codes, comma-separated, each mapped to its main region only (1: US, 44: GB)",
+    "CONVERSATION__RESUME_VERIFICATION": "What a caller calling back within the window must confirm before "
+    "their finished case resumes (caller ID can be spoofed): `none`, `policy_number` or `date_of_birth` (that "
+    "claim field of the case; digits of the date in any order), or `sms_code` (6 digits texted to the "
+    "number). Otherwise, and always while the earlier call is live, it is a new case "
+    "(`core/models/verification.py`)",
     "CONVERSATION__MAX_SMS_PER_CALL": "SMS the bot may send during one call (its tool); the post-call "
     "summary is apart",
     "CONVERSATION__NEXT_ACTIONS": "Next actions the post-call insights may choose from, comma-separated "

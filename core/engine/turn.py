@@ -13,7 +13,7 @@ from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
-from core.engine import limits
+from core.engine import limits, resume
 from core.engine.outcome import Speech, TransferToAgent, TurnOutcome
 from core.engine.phrases import render_phrase
 from core.engine.prompts import history_messages, system_prompt
@@ -110,6 +110,13 @@ class Turn:
 
     async def _generate(self) -> AsyncGenerator[Speech, None]:
         engine, turn_id = self._engine, self._turn_id
+        answer = resume.caller_answer(self._caller_text, self._extra)
+        if self._call.pending_resume is not None and answer:
+            # The caller's proof for an earlier case: checked in code, the model is not involved.
+            self._outcome = resume.verification_outcome(self._call, answer, turn_id, self._extra)
+            for reply in self._outcome.spoken:
+                yield reply
+            return
         started = time.perf_counter()
         working = self._call.model_copy(deep=True)
         new_messages: list[Message] = []
