@@ -224,29 +224,16 @@ class ConversationSettings(BaseModel):
     @field_validator("allowed_country_codes", "allowed_regions", "allowed_number_types")
     @classmethod
     def _phone_policy_lists(cls, value: str, info: ValidationInfo) -> str:
-        from core.models import phone_policy
+        from core.models.phone_policy import parse_setting
 
-        if info.field_name == "allowed_regions":
-            phone_policy.parse_regions(value)
-        elif info.field_name == "allowed_number_types":
-            phone_policy.parse_types(value)
-        elif value.strip():  # the deprecated country codes: empty unless set
-            phone_policy.parse_country_codes(value)
-        return value
+        return parse_setting(str(info.field_name), value)
 
     @model_validator(mode="after")
-    def _one_region_setting_and_an_allowed_agent(self) -> ConversationSettings:
-        if self.allowed_country_codes.strip() and "allowed_regions" in self.model_fields_set:
-            raise ValueError(
-                "CONVERSATION__ALLOWED_COUNTRY_CODES is deprecated and cannot be combined with "
-                "CONVERSATION__ALLOWED_REGIONS: keep ALLOWED_REGIONS only"
-            )
-        from core.models.phone_policy import NumberRefused
+    def _phone_policy_is_consistent(self) -> ConversationSettings:
+        from core.models.phone_policy import check_settings
 
-        try:
-            self.phone_policy.check(self.agent_phone_number)
-        except NumberRefused as exc:
-            raise ValueError(f"CONVERSATION__AGENT_PHONE_NUMBER: {exc}") from None
+        regions_given = "allowed_regions" in self.model_fields_set
+        check_settings(self.allowed_country_codes, regions_given, self.phone_policy, self.agent_phone_number)
         return self
 
     @field_validator("next_actions")

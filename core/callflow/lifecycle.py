@@ -65,7 +65,7 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
         c.add_server_call_id(event.server_call_id)
         c.status = CallStatus.CONNECTED
         c.connection_id = connection_id or c.connection_id
-        pending = c.pending_resume
+        pending = c.connection.held_case
         if pending is not None:  # ask for the proof first (core.models.verification)
             text = localized(QUESTIONS[pending.check], c.language)
         else:

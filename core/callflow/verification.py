@@ -26,8 +26,8 @@ def resumable(ctx: FlowContext, previous: Call | None, event_id: str) -> Call | 
 async def hold(ctx: FlowContext, call: Call, previous: Call) -> None:
     """Make the new call hold the earlier case back until the caller answers the check (nothing when
     the case cannot be checked: then it stays a plain new case)."""
-    call.pending_resume = await _hold(ctx, previous, check_of(ctx))
-    if call.pending_resume is not None:
+    call.connection.held_case = await _hold(ctx, previous, check_of(ctx))
+    if call.connection.held_case is not None:
         # The question is asked in the case's language (no secret): no language menu first.
         call.language, call.language_chosen = previous.language, previous.language_chosen
 

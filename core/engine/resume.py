@@ -19,7 +19,7 @@ def caller_answer(caller_text: str | None, extra: list[Message]) -> str:
 def verification_outcome(call: Call, answer: str, turn_id: str, extra: list[Message]) -> TurnOutcome:
     """What the bot says to the caller's answer, and the change to the call (the earlier case loaded, or
     let go for good)."""
-    pending = call.pending_resume
+    pending = call.connection.held_case
     assert pending is not None
     matched = answer_matches(pending, answer)
     reply = localized(VERIFIED if matched else NOT_VERIFIED, call.language)
@@ -27,10 +27,10 @@ def verification_outcome(call: Call, answer: str, turn_id: str, extra: list[Mess
     said = Message(persona=Persona.ASSISTANT, content=reply, source_id=turn_id)
 
     def apply(fresh: Call) -> bool:
-        held = fresh.pending_resume
+        held = fresh.connection.held_case
         if held is None or fresh.has_message(turn_id):
             return False
-        fresh.pending_resume = None
+        fresh.connection.held_case = None
         if matched:
             fresh.claim = {**held.claim, **fresh.claim}
             fresh.reminders = [Reminder.model_validate(r) for r in held.reminders] + fresh.reminders

@@ -111,7 +111,7 @@ class Turn:
     async def _generate(self) -> AsyncGenerator[Speech, None]:
         engine, turn_id = self._engine, self._turn_id
         answer = resume.caller_answer(self._caller_text, self._extra)
-        if self._call.pending_resume is not None and answer:
+        if self._call.connection.held_case is not None and answer:
             # The caller's proof for an earlier case: checked in code, the model is not involved.
             self._outcome = resume.verification_outcome(self._call, answer, turn_id, self._extra)
             for reply in self._outcome.spoken:

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 from core.models.claim import DEFAULT_CLAIM_SCHEMA, ClaimSchema, ClaimValueError, normalize_e164
 from core.models.connection import Connection
 from core.models.recording import RecordingFile
-from core.models.verification import PendingResume
 
 
 def utcnow() -> datetime:
@@ -204,8 +203,6 @@ class Call(BaseModel):
     # (announced by server call id) finds its call, even after the case was resumed.
     server_call_ids: list[str] = Field(default_factory=list)
     recordings: list[RecordingFile] = Field(default_factory=list)
-    # An earlier case this call resumes once the caller proves who they are (core.models.verification).
-    pending_resume: PendingResume | None = None
     # Internal state of the live phone connection; never published.
     connection: Connection = Field(default_factory=Connection)
     # ETag of the stored document this object was read from (a conditional write's precondition).

@@ -144,3 +144,27 @@ def build_policy(regions: str, country_codes: str, types: str) -> PhonePolicy:
         else parse_regions(regions)
     )
     return PhonePolicy(regions=allowed, types=parse_types(types))
+
+
+def parse_setting(name: str, value: str) -> str:
+    """Check one of the policy's settings (by field name), or ValueError saying what is wrong."""
+    if name == "allowed_regions":
+        parse_regions(value)
+    elif name == "allowed_number_types":
+        parse_types(value)
+    elif value.strip():  # the deprecated country codes: empty unless set
+        parse_country_codes(value)
+    return value
+
+
+def check_settings(country_codes: str, regions_given: bool, policy: PhonePolicy, agent: str) -> None:
+    """The settings together: one way to give regions, and a configured agent the policy allows."""
+    if country_codes.strip() and regions_given:
+        raise ValueError(
+            "CONVERSATION__ALLOWED_COUNTRY_CODES is deprecated and cannot be combined with "
+            "CONVERSATION__ALLOWED_REGIONS: keep ALLOWED_REGIONS only"
+        )
+    try:
+        policy.check(agent)
+    except NumberRefused as exc:
+        raise ValueError(f"CONVERSATION__AGENT_PHONE_NUMBER: {exc}") from None

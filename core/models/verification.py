@@ -6,7 +6,7 @@ not resume it outright (CONVERSATION__RESUME_VERIFICATION chooses):
 - ``policy_number`` / ``date_of_birth``: the caller must say the value of that claim field of the case;
 - ``sms_code``: the caller must say a 6-digit code texted to the number when the call is answered.
 The new call starts as a new case holding the earlier case's claim, reminders and history back
-(``Call.pending_resume``, never published nor shown to the model). The bot's first question asks for
+(``Call.connection.held_case``, never published nor shown to the model). The bot's first question asks for
 the answer; the caller's first words are checked in code (the model never sees the expected value)
 and only on a match are the held claim and history loaded into the conversation. Any other answer, or
 a case without that field, makes it a new case for good. A connected call is never resumed at all.

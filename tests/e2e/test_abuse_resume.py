@@ -71,7 +71,7 @@ async def test_a_finished_case_resumes_only_after_the_caller_proves_it(local_sta
         cases = await _cases(stack, number)
         assert len(cases) == 2
         resumed = await stack.container.calls.get(str(cases[0]["call_id"]))
-        assert resumed is not None and resumed.pending_resume is None and resumed.resumed_count == 1
+        assert resumed is not None and resumed.connection.held_case is None and resumed.resumed_count == 1
         assert resumed.claim["caller_name"] == "Jane Doe" and resumed.claim["policy_number"] == "B-12345"
         assert [m.content for m in case.messages] == [
             m.content for m in resumed.messages[: len(case.messages)]
@@ -92,7 +92,7 @@ async def test_a_wrong_answer_makes_a_new_case_that_never_sees_the_earlier_one(l
         cases = await _cases(stack, number)
         newcomer = await stack.container.calls.get(str(cases[0]["call_id"]))
         assert newcomer is not None and newcomer.call_id != case.call_id
-        assert newcomer.pending_resume is None and newcomer.resumed_count == 0
+        assert newcomer.connection.held_case is None and newcomer.resumed_count == 0
         assert "policy_number" not in newcomer.claim and "caller_name" not in newcomer.claim
         assert not any("Jane" in m.content or "B-12345" in m.content for m in newcomer.messages)
         # Nothing of the earlier case ever reached the model during this call.
