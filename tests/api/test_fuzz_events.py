@@ -170,3 +170,82 @@ async def test_fuzzed_callbacks_and_event_grid_bodies_never_get_a_server_error()
         assert eventgrid_url is not None
         failures = await asyncio.to_thread(_run, stack.host.base_url, token, call, eventgrid_url)
     assert not failures, "\n".join(failures[:10])
+
+
+EVENT_GRID_FUNCTIONS = {
+    "sms_received": "Microsoft.Communication.SMSReceived",
+    "recording_file_status": "Microsoft.Communication.RecordingFileStatusUpdated",
+    "incoming_call": "Microsoft.Communication.IncomingCall",
+}
+
+
+@st.composite
+def any_event(draw: st.DrawFn, event_type: str) -> Any:
+    data = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                key: anything
+                for key in (
+                    "from",
+                    "to",
+                    "message",
+                    "messageId",
+                    "recordingStorageInfo",
+                    "incomingCallContext",
+                )
+            },
+        )
+        | anything
+    )
+    event = {
+        "id": draw(st.uuids().map(str) | odd_text.filter(bool) | st.text(min_size=600, max_size=1200)),
+        "topic": "/subscriptions/fuzz",
+        "subject": draw(odd_text),
+        "eventType": event_type,
+        "eventTime": "2026-12-01T00:00:00Z",
+        "dataVersion": "1.0",
+        "data": data,
+    }
+    return [event]
+
+
+def _run_event_grid(url: str) -> list[str]:
+    import requests
+
+    failures: list[str] = []
+    http = requests.Session()
+
+    def fuzz(name: str, event_type: str) -> None:
+        @settings(max_examples=40, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(body=any_event(event_type) | anything)
+        def deliver(body: Any) -> None:
+            response = http.post(
+                f"{url}&functionName={name}",
+                data=_encode(body),
+                headers={"aeg-event-type": "Notification", "Content-Type": "application/json"},
+                timeout=10,
+            )
+            if response.status_code >= 500:
+                failures.append(
+                    f"{name} {_encode(body)[:300]!r} -> {response.status_code}: {response.text[:200]}"
+                )
+
+        deliver()
+
+    for name, event_type in EVENT_GRID_FUNCTIONS.items():
+        fuzz(name, event_type)
+    return failures
+
+
+@pytest.mark.usefixtures("local_stack")
+async def test_fuzzed_event_grid_events_of_every_function_never_get_a_server_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.post_call.harness import app_stack
+
+    async with app_stack(monkeypatch) as stack:
+        url = stack.url("/runtime/webhooks/EventGrid", code=stack.host.function_key)
+        failures = await asyncio.to_thread(_run_event_grid, url)
+    assert not failures, "\n".join(failures[:10])
