@@ -23,6 +23,7 @@ from core.settings_search import SearchSettings
 
 if TYPE_CHECKING:
     from core.models import LanguageOption
+    from core.models.phone_policy import PhonePolicy
     from core.phrasebook import PhraseTable
 
 # Well-known key of the Cosmos DB emulator; public, documented by Microsoft, not a secret.
@@ -78,27 +79,6 @@ def parse_languages(raw: str) -> tuple[LanguageOption, ...]:
             raise ValueError(f"{shape}: language {option.code} is listed twice")
         options.append(option)
     return tuple(options)
-
-
-_COUNTRY_CODE = re.compile(r"^\+?([0-9]{1,3})$")
-
-
-@functools.lru_cache(maxsize=8)
-def parse_country_codes(raw: str) -> frozenset[int]:
-    """``1,33,44`` as country calling codes, or ValueError saying which item is wrong."""
-    import phonenumbers
-
-    shape = f"'{_clip(raw)}' is not a list of country calling codes (comma-separated, e.g. 1,33,44)"
-    codes: set[int] = set()
-    for item in raw.split(","):
-        match = _COUNTRY_CODE.match(item.strip())
-        if match is None:
-            raise ValueError(f"{shape}: '{_clip(item.strip(), 20)}' is not a number of 1 to 3 digits")
-        code = int(match.group(1))
-        if phonenumbers.region_code_for_country_code(code) == "ZZ":
-            raise ValueError(f"{shape}: +{code} is not assigned to any country")
-        codes.add(code)
-    return frozenset(codes)
 
 
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -164,7 +144,8 @@ class ConversationSettings(BaseModel):
         "Help the caller with their insurance claim. Collect the details of the incident, "
         "reassure them, and create reminders for any follow-up."
     )
-    agent_phone_number: str = "+15550109999"
+    # A valid number (fictional 555-01xx range of area code 415): the phone policy checks it too.
+    agent_phone_number: str = "+14155550199"
 
     @field_validator("agent_phone_number")
     @classmethod
@@ -184,8 +165,17 @@ class ConversationSettings(BaseModel):
     callback_window_hours: float = Field(default=24.0, ge=0)
     silence_retries: int = Field(default=2, ge=0, le=10)
     max_turns: int = Field(default=60, ge=1)
-    # Comma-separated E.164 country calling codes callers may be called on (toll-fraud guard).
-    allowed_country_codes: str = "1,33,34,44,49"
+    # Toll-fraud guard (core/models/phone_policy.py): regions (ISO 3166) and number types the product
+    # may call, transfer to and text.
+    allowed_regions: str = "US,CA,FR,ES,GB,DE"
+    allowed_number_types: str = "fixed_line,mobile,fixed_line_or_mobile,toll_free"
+    # Deprecated (empty by default): calling codes, each mapped to its main region only (+1: the US,
+    # not Canada nor the Caribbean). Refused together with ALLOWED_REGIONS.
+    allowed_country_codes: str = ""
+    max_sms_per_call: int = Field(default=3, ge=0, le=20)
+    # What a caller must confirm before a finished case of their number resumes (caller ID can be
+    # spoofed): none, policy_number or date_of_birth (claim fields of the case), or sms_code.
+    resume_verification: Literal["none", "policy_number", "date_of_birth", "sms_code"] = "none"
     next_actions: str = "case_closed,call_back,send_documents,escalate_to_agent,no_action"
     sms_summary_enabled: bool = False
     prompts_override_json: str = ""
@@ -209,11 +199,20 @@ class ConversationSettings(BaseModel):
             raise ValueError(f"'{_clip(value)}' is not one of CONVERSATION__LANGUAGES ({', '.join(codes)})")
         return value
 
-    @field_validator("allowed_country_codes")
+    @field_validator("allowed_country_codes", "allowed_regions", "allowed_number_types")
     @classmethod
-    def _country_codes(cls, value: str) -> str:
-        parse_country_codes(value)
-        return value
+    def _phone_policy_lists(cls, value: str, info: ValidationInfo) -> str:
+        from core.models.phone_policy import parse_setting
+
+        return parse_setting(str(info.field_name), value)
+
+    @model_validator(mode="after")
+    def _phone_policy_is_consistent(self) -> ConversationSettings:
+        from core.models.phone_policy import check_settings
+
+        regions_given = "allowed_regions" in self.model_fields_set
+        check_settings(self.allowed_country_codes, regions_given, self.phone_policy, self.agent_phone_number)
+        return self
 
     @field_validator("next_actions")
     @classmethod
@@ -235,8 +234,21 @@ class ConversationSettings(BaseModel):
 
     @property
     def country_codes(self) -> frozenset[int]:
-        """Country calling codes outbound calls and transfers may go to (toll-fraud guard)."""
-        return parse_country_codes(self.allowed_country_codes)
+        """The deprecated calling codes setting (empty unless set)."""
+        from core.models.phone_policy import parse_country_codes
+
+        return (
+            parse_country_codes(self.allowed_country_codes)
+            if self.allowed_country_codes.strip()
+            else frozenset()
+        )
+
+    @property
+    def phone_policy(self) -> PhonePolicy:
+        """What may be called, transferred to and texted (toll-fraud guard)."""
+        from core.models.phone_policy import build_policy
+
+        return build_policy(self.allowed_regions, self.allowed_country_codes, self.allowed_number_types)
 
     @property
     def next_action_names(self) -> tuple[str, ...]:

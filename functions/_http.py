@@ -10,16 +10,24 @@ import azure.functions as func
 
 from core.errors import ProductError
 
+NO_SNIFF = {"X-Content-Type-Options": "nosniff"}
+
 
 def json_response(
     body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> func.HttpResponse:
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from the request, echoed: escape it (valid JSON)
+        text = json.dumps(body)
     return func.HttpResponse(
-        json.dumps(body, ensure_ascii=False),
+        text,
         status_code=status_code,
         mimetype="application/json",
         charset="utf-8",
-        headers=headers,
+        # Browsers must not sniff a JSON body (which may quote a caller's words) into HTML.
+        headers={**NO_SNIFF, **(headers or {})},
     )
 
 

@@ -6,7 +6,7 @@ import time
 
 import azure.functions as func
 
-from functions._http import error_response, map_errors
+from functions._http import error_response, json_response, map_errors
 
 bp = func.Blueprint()
 
@@ -36,7 +36,7 @@ async def acs_callback(req: func.HttpRequest) -> func.HttpResponse:
             req.get_body(),
             received_at=received_at,
         )
-        return func.HttpResponse(f'{{"handled":{handled}}}', status_code=200, mimetype="application/json")
+        return json_response({"handled": handled})
 
     response = await map_errors(action)
     if response.status_code == 401:

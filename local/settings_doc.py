@@ -96,8 +96,21 @@ DESCRIPTIONS: dict[str, str] = {
     "CONVERSATION__CALLBACK_WINDOW_HOURS": "A caller calling back within this window resumes their case",
     "CONVERSATION__SILENCE_RETRIES": "Prompts after silence before the bot says goodbye and hangs up",
     "CONVERSATION__MAX_TURNS": "Turns after which the bot wraps the call up",
-    "CONVERSATION__ALLOWED_COUNTRY_CODES": "Country calling codes of the numbers `POST /call` may call and "
-    "transfer to, comma-separated (toll-fraud guard)",
+    "CONVERSATION__ALLOWED_REGIONS": "Regions (ISO 3166 codes, comma-separated) of the numbers the bot may "
+    "call, transfer to and text (toll-fraud guard, `core/models/phone_policy.py`); a region, not a calling "
+    "code: +1 is also the Caribbean",
+    "CONVERSATION__ALLOWED_NUMBER_TYPES": "Number types the bot may call, transfer to and text: fixed_line, "
+    "mobile, fixed_line_or_mobile, toll_free, voip, personal_number, pager, voicemail (premium_rate, "
+    "shared_cost and uan never); numbers must also be valid (`phonenumbers.is_valid_number`)",
+    "CONVERSATION__ALLOWED_COUNTRY_CODES": "Deprecated: use `CONVERSATION__ALLOWED_REGIONS` (setting both is "
+    "an error). Calling codes, comma-separated, each mapped to its main region only (1: US, 44: GB)",
+    "CONVERSATION__RESUME_VERIFICATION": "What a caller calling back within the window must confirm before "
+    "their finished case resumes (caller ID can be spoofed): `none`, `policy_number` or `date_of_birth` (that "
+    "claim field of the case; digits of the date in any order), or `sms_code` (6 digits texted to the "
+    "number). Otherwise, and always while the earlier call is live, it is a new case "
+    "(`core/models/verification.py`)",
+    "CONVERSATION__MAX_SMS_PER_CALL": "SMS the bot may send during one call (its tool); the post-call "
+    "summary is apart",
     "CONVERSATION__NEXT_ACTIONS": "Next actions the post-call insights may choose from, comma-separated "
     "snake_case names",
     "CONVERSATION__SMS_SUMMARY_ENABLED": "Text the caller a summary after the call",

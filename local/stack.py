@@ -44,6 +44,39 @@ _COSMOS_FIX = (
 )
 
 
+# The server accepts documents of any size (up to its 20 MB body limit); Azure Cosmos DB refuses items
+# over 2 MB with 413 RequestEntityTooLarge and ids over 1,023 bytes with 400. Each write operation
+# (create, replace, upsert) gets the service's checks, after its own "missing id" one.
+_COSMOS_OPS = ROOT / "node_modules/@vercel/cosmosdb-server/lib/handler/_document-operations.js"
+_COSMOS_OPS_HEAD = 'const get_partition_from_header_1 = require("../utils/get-partition-from-header");\n'
+_COSMOS_LIMITS = """// Patched by local/stack.py: the limits of Azure Cosmos DB.
+function serviceLimits(resourceBody) {
+    if (Buffer.byteLength(String(resourceBody.id), "utf8") > 1023) {
+        return { statusCode: 400, body: { code: "BadRequest", message: "Message: {\\"Errors\\":[\\"The size of the id exceeds the maximum of 1023 bytes.\\"]}" } };
+    }
+    if (Buffer.byteLength(JSON.stringify(resourceBody), "utf8") > 2 * 1024 * 1024) {
+        return { statusCode: 413, body: { code: "RequestEntityTooLarge", message: "Message: {\\"Errors\\":[\\"Request size is too large\\"]}" } };
+    }
+    return null;
+}
+"""
+_COSMOS_MISSING_ID = """            body: { message: "missing id" }
+        };
+    }
+"""
+_COSMOS_CHECK = "    const refused = serviceLimits(input.resourceBody);\n    if (refused) {\n        return refused;\n    }\n"
+
+
+def _patch_cosmos_limits() -> None:
+    source = _COSMOS_OPS.read_text()
+    if "serviceLimits" in source:
+        return
+    if source.count(_COSMOS_MISSING_ID) != 3:
+        raise SystemExit(f"{_COSMOS_OPS} is not the version the size patch expects")
+    source = source.replace(_COSMOS_OPS_HEAD, _COSMOS_OPS_HEAD + _COSMOS_LIMITS)
+    _COSMOS_OPS.write_text(source.replace(_COSMOS_MISSING_ID, _COSMOS_MISSING_ID + _COSMOS_CHECK))
+
+
 def install() -> None:
     """Install the pinned npm emulators if missing, and patch the Cosmos server."""
     if not (BIN / "azurite").exists() or not (BIN / "cosmosdb-server").exists():
@@ -54,6 +87,7 @@ def install() -> None:
     source = _COSMOS_READ.read_text()
     if _COSMOS_FIX not in source:
         _COSMOS_READ.write_text(source.replace(_COSMOS_BUG, _COSMOS_FIX))
+    _patch_cosmos_limits()
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -6,12 +6,14 @@ import asyncio
 import base64
 import json
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.adapters.azure_errors import unavailable_as
 from core.errors import ConcurrencyError, InvalidInputError, NotFoundError
 from core.models import Call, utcnow
+from core.observability import logger
 from core.ports import CallPage, Mutation
 
 if TYPE_CHECKING:
@@ -19,7 +21,10 @@ if TYPE_CHECKING:
 
     from core.settings import CosmosSettings
 
+T = TypeVar("T")
 MAX_WRITE_ATTEMPTS = 60
+# Ours are ~100 characters (a timestamp and a call id); anything much longer was not made here.
+MAX_CURSOR_LENGTH = 512
 # The report list orders by (created_at, call_id): Cosmos needs a composite index for that.
 INDEXING_POLICY: dict[str, Any] = {
     "indexingMode": "consistent",
@@ -52,12 +57,15 @@ def _encode_cursor(call: Call) -> str:
 
 def _decode_cursor(token: str) -> tuple[str, str]:
     try:
+        if len(token) > MAX_CURSOR_LENGTH:
+            raise ValueError
         padded = token + "=" * (-len(token) % 4)
         created_at, call_id = json.loads(base64.urlsafe_b64decode(padded))
         if not isinstance(created_at, str) or not isinstance(call_id, str):
             raise ValueError
+        created_at.encode(), call_id.encode()  # lone surrogates cannot go into a query
         return created_at, call_id
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise InvalidInputError(
             "continuation token is malformed; use the one a previous page returned"
         ) from None
@@ -65,6 +73,16 @@ def _decode_cursor(token: str) -> tuple[str, str]:
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def _exists(container: ContainerProxy) -> bool:
+    from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+    try:
+        await container.read()
+    except CosmosResourceNotFoundError:
+        return False
+    return True
 
 
 class CosmosCallStore:
@@ -84,11 +102,12 @@ class CosmosCallStore:
                 from azure.cosmos import PartitionKey
                 from azure.cosmos.aio import CosmosClient
 
-                self._client = CosmosClient(
-                    self._settings.endpoint,
-                    credential=self._settings.key,
-                    enable_endpoint_discovery=self._settings.endpoint_discovery,
-                )
+                if self._client is None:
+                    self._client = CosmosClient(
+                        self._settings.endpoint,
+                        credential=self._settings.key,
+                        enable_endpoint_discovery=self._settings.endpoint_discovery,
+                    )
                 database = await self._client.create_database_if_not_exists(self._settings.database)
                 self._container = await database.create_container_if_not_exists(
                     id=self._settings.container,
@@ -97,6 +116,24 @@ class CosmosCallStore:
                 )
         return self._container
 
+    async def _on_container(self, operation: Callable[[ContainerProxy], Awaitable[T]]) -> T:
+        """Run an operation on the container; if it fails with 404 because the container (or its
+        database) is gone, as after a restart of the emulator or a deletion, create them again, once,
+        and run it again. A 404 of the item itself propagates."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        container = await self._get_container()
+        try:
+            return await operation(container)
+        except CosmosResourceNotFoundError:
+            if await _exists(container):
+                raise  # the item is what is missing
+        logger().warning("the Cosmos DB container %s is gone: creating it again", self._settings.container)
+        async with self._lock:
+            if self._container is container:
+                self._container = None
+        return await operation(await self._get_container())
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
@@ -104,22 +141,22 @@ class CosmosCallStore:
         self._container = None
 
     async def ready(self) -> None:
-        container = await self._get_container()
-        await container.read()
+        await self._on_container(lambda c: c.read())
 
     async def create(self, call: Call) -> Call:
+        document = _to_document(call)
         async with unavailable_as("the call store"):
-            container = await self._get_container()
-            written = await container.create_item(_to_document(call))
+            written = await self._on_container(lambda c: c.create_item(document))
         return call.with_etag(written.get("_etag") if isinstance(written, dict) else None)
 
     async def _read(self, call_id: str) -> tuple[Call, str] | None:
         from azure.cosmos.exceptions import CosmosResourceNotFoundError
 
         async with unavailable_as("the call store"):
-            container = await self._get_container()
             try:
-                document = await container.read_item(item=call_id, partition_key=call_id)
+                document = await self._on_container(
+                    lambda c: c.read_item(item=call_id, partition_key=call_id)
+                )
             except CosmosResourceNotFoundError:
                 return None
         return _from_document(document), str(document["_etag"])
@@ -132,7 +169,6 @@ class CosmosCallStore:
         from azure.core import MatchConditions
         from azure.cosmos.exceptions import CosmosAccessConditionFailedError
 
-        container = await self._get_container()
         for attempt in range(MAX_WRITE_ATTEMPTS):
             if attempt == 0 and current is not None and current.etag and current.call_id == call_id:
                 # The unit of work read this call already: apply to (a copy of) it, no second read.
@@ -146,12 +182,15 @@ class CosmosCallStore:
                 return call
             call.updated_at = utcnow()
             try:
+                document = _to_document(call)
                 async with unavailable_as("the call store"):
-                    written = await container.replace_item(
-                        item=call_id,
-                        body=_to_document(call),
-                        etag=etag,
-                        match_condition=MatchConditions.IfNotModified,
+                    written = await self._on_container(
+                        lambda c: c.replace_item(
+                            item=call_id,
+                            body=document,  # noqa: B023 - awaited within this iteration
+                            etag=etag,  # noqa: B023
+                            match_condition=MatchConditions.IfNotModified,
+                        )
                     )
                 return call.with_etag(written.get("_etag") if isinstance(written, dict) else None)
             except CosmosAccessConditionFailedError:
@@ -160,10 +199,11 @@ class CosmosCallStore:
         raise ConcurrencyError(f"call {call_id} kept changing; gave up after {MAX_WRITE_ATTEMPTS} attempts")
 
     async def _query(self, query: str, parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        async def run(container: ContainerProxy) -> list[dict[str, Any]]:
+            return [item async for item in container.query_items(query=query, parameters=parameters)]
+
         async with unavailable_as("the call store"):
-            container = await self._get_container()
-            items = container.query_items(query=query, parameters=parameters)
-            return [item async for item in items]
+            return await self._on_container(run)
 
     async def latest_for_phone_number(self, phone_number: str, since: datetime) -> Call | None:
         documents = await self._query(

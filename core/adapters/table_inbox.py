@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from typing import TYPE_CHECKING
 
 from core.adapters.azure_errors import unavailable_as
 from core.models import utcnow
+from core.observability import logger
 
 if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient, TableServiceClient
@@ -16,8 +18,11 @@ if TYPE_CHECKING:
 
 
 def _row_key(event_id: str) -> str:
-    # Table keys may not contain / \ # ? or control characters; event ids are opaque strings.
-    return "".join(c if c.isalnum() or c in "-_.:" else f"%{ord(c):02x}" for c in event_id)[:1000]
+    """The event id as a Table row key: its SHA-256. Event ids are opaque strings of any length and
+    alphabet, and Table keys may not hold / \\ # ? or control characters nor exceed 1 KiB: any
+    escaping or truncation can map two ids to one key (one event then taken for the other's duplicate);
+    a hash cannot, in practice, and always fits."""
+    return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class TableEventInbox:
@@ -37,8 +42,11 @@ class TableEventInbox:
                 from azure.core.exceptions import ResourceExistsError
                 from azure.data.tables.aio import TableServiceClient
 
-                service = TableServiceClient.from_connection_string(self._settings.connection_string)
-                self._service = service
+                if self._service is None:
+                    self._service = TableServiceClient.from_connection_string(
+                        self._settings.connection_string
+                    )
+                service = self._service
                 with contextlib.suppress(ResourceExistsError):
                     await service.create_table(self._settings.inbox_table)
                 self._table = service.get_table_client(self._settings.inbox_table)
@@ -58,17 +66,30 @@ class TableEventInbox:
             break
 
     async def claim(self, call_id: str, event_id: str) -> bool:
-        from azure.core.exceptions import ResourceExistsError
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
+        entity = {"PartitionKey": call_id, "RowKey": _row_key(event_id), "ClaimedAt": utcnow().isoformat()}
         async with unavailable_as("the event inbox"):
             table = await self._get_table()
             try:
-                await table.create_entity(
-                    {"PartitionKey": call_id, "RowKey": _row_key(event_id), "ClaimedAt": utcnow().isoformat()}
-                )
+                await table.create_entity(entity)
             except ResourceExistsError:
                 return False
+            except ResourceNotFoundError:
+                # The table is gone (Azurite restarted without its data, or it was deleted): create it
+                # again, once, and claim again.
+                logger().warning("the inbox table %s is gone: creating it again", self._settings.inbox_table)
+                await self._forget(table)
+                try:
+                    await (await self._get_table()).create_entity(entity)
+                except ResourceExistsError:
+                    return False
             return True
+
+    async def _forget(self, table: TableClient) -> None:
+        async with self._lock:
+            if self._table is table:
+                self._table = None
 
     async def release(self, call_id: str, event_id: str) -> None:
         async with unavailable_as("the event inbox"):

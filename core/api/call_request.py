@@ -4,10 +4,8 @@ into the initiate request of a call, every problem named by field. Pure."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
-import phonenumbers
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from core import json_input
 from core.errors import InvalidInputError
 from core.models import (
     ClaimField,
@@ -133,8 +132,8 @@ class CallRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
 
     phone_number: str = Field(
-        description="The number to call, E.164; its country code must be in "
-        "CONVERSATION__ALLOWED_COUNTRY_CODES.",
+        description="The number to call, E.164: a valid number of a region in "
+        "CONVERSATION__ALLOWED_REGIONS, of a type in CONVERSATION__ALLOWED_NUMBER_TYPES.",
         examples=[E164_EXAMPLE],
     )
     bot_name: BotName | None = Field(
@@ -155,9 +154,9 @@ class CallRequest(BaseModel):
     claim: ClaimSchemaOrFields = Field(default=None, description="Alias of claim_schema (which wins).")
     agent_phone_number: str | None = Field(
         default=None,
-        # Checked when absent too: the configured number must also pass the country guard.
+        # Checked when absent too: the configured number must also pass the phone policy.
         validate_default=True,
-        description="The human agent transfers go to, E.164; its country code must be allowed. "
+        description="The human agent transfers go to, E.164; allowed like phone_number. "
         "Default: CONVERSATION__AGENT_PHONE_NUMBER.",
     )
     languages: list[LanguageItem] | None = Field(
@@ -185,10 +184,7 @@ class CallRequest(BaseModel):
             raise ValueError(f"required, in E.164 format like {E164_EXAMPLE}")
         number = normalize_e164(value)
         if settings is not None:
-            code = phonenumbers.parse(number, None).country_code
-            if code not in settings.country_codes:
-                listed = ", ".join(f"+{c}" for c in sorted(settings.country_codes))
-                raise ValueError(f"country code +{code} is not allowed (allowed: {listed})")
+            number = settings.phone_policy.check(number)  # NumberRefused is a ValueError: a problem
         return number
 
 
@@ -236,10 +232,7 @@ def parse_call_request(body: bytes, settings: ConversationSettings) -> InitiateR
     problem (each message names the field)."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidInputError(f"body is larger than {MAX_BODY_BYTES // 1024} KiB")
-    try:
-        data = json.loads(body or b"null")
-    except ValueError as exc:
-        raise InvalidInputError(f"body is not valid JSON: {exc}") from None
+    data = json_input.loads(body or b"null")
     if not isinstance(data, dict):
         raise InvalidInputError("body must be a JSON object")
     request: CallRequest | None = None

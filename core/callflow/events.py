@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from core import json_input
 from core.errors import InvalidInputError
 from core.models import OperationContext, Purpose
 
 PREFIX = "Microsoft.Communication."
 MAX_BODY_BYTES = 256 * 1024
+# ACS event ids are GUIDs; anything much longer is not from ACS (and would not fit a Table key).
+MAX_EVENT_ID = 512
+
+
+def _text(value: Any) -> str:
+    """A string field of an event; anything else (a forged or broken event) reads as absent."""
+    return value if isinstance(value, str) else ""
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -24,10 +35,13 @@ class CallEvent:
     claimed: ClassVar[bool] = True
     # Events the flow has nothing to do for, once the request is authenticated.
     ignored: ClassVar[bool] = False
+    # ACS puts data.callConnectionId in every Call Automation event, and the handlers act on that
+    # connection (play, recognize, hang up): without it an event is refused before it changes anything.
+    needs_connection: ClassVar[bool] = True
 
     @property
     def raw_context(self) -> str:
-        return str(self.data.get("operationContext") or "")
+        return _text(self.data.get("operationContext"))
 
     @property
     def context(self) -> OperationContext | None:
@@ -35,17 +49,19 @@ class CallEvent:
 
     @property
     def sub_code(self) -> int:
-        info = self.data.get("resultInformation") or {}
+        code = _object(self.data.get("resultInformation")).get("subCode")
+        if isinstance(code, bool) or not isinstance(code, int | str):
+            return 0
         try:
-            return int(info.get("subCode") or 0)
-        except (TypeError, ValueError):
+            return int(code or 0)
+        except ValueError:
             return 0
 
 
 class CallConnected(CallEvent):
     @property
     def server_call_id(self) -> str:
-        return str(self.data.get("serverCallId") or "")
+        return _text(self.data.get("serverCallId"))
 
 
 class CallDisconnected(CallEvent):
@@ -73,17 +89,15 @@ class RecognizeCompleted(CallEvent):
     def is_choice(self) -> bool:
         context = self.context
         chose = context is not None and context.purpose is Purpose.CHOICE
-        return str(self.data.get("recognitionType") or "") == "choices" or chose
+        return _text(self.data.get("recognitionType")) == "choices" or chose
 
     @property
     def speech(self) -> str:
-        result = self.data.get("speechResult") or {}
-        return str(result.get("speech") or "").strip()
+        return _text(_object(self.data.get("speechResult")).get("speech")).strip()
 
     @property
     def choice(self) -> str:
-        result = self.data.get("choiceResult") or {}
-        return str(result.get("label") or "")
+        return _text(_object(self.data.get("choiceResult")).get("label"))
 
 
 class RecognizeFailed(CallEvent):
@@ -124,7 +138,7 @@ class RecordingStateChanged(CallEvent):
 
     @property
     def state(self) -> str:
-        return str(self.data.get("state") or "")
+        return _text(self.data.get("state"))
 
 
 class Unhandled(CallEvent):
@@ -132,6 +146,7 @@ class Unhandled(CallEvent):
 
     claimed = False
     ignored = True
+    needs_connection = False
 
 
 KINDS: dict[str, type[CallEvent]] = {
@@ -158,25 +173,20 @@ def parse_callback_body(body: bytes) -> list[CallEvent]:
     """A callback POST body: a JSON array of CloudEvents (a single object is accepted too)."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidInputError("callback body too large")
-    try:
-        raw = json.loads(body or b"null")
-    except ValueError:
-        raise InvalidInputError("callback body is not JSON") from None
+    raw = json_input.loads(body or b"null", "callback body")
     items = raw if isinstance(raw, list) else [raw]
     events: list[CallEvent] = []
     for item in items:
-        if not isinstance(item, dict) or not item.get("id") or not item.get("type"):
+        if not isinstance(item, dict) or not _text(item.get("id")) or not _text(item.get("type")):
             raise InvalidInputError("callback body must be an array of CloudEvents with id and type")
+        if len(item["id"]) > MAX_EVENT_ID:
+            raise InvalidInputError(f"callback event id is longer than {MAX_EVENT_ID} characters")
         raw_data = item.get("data")
         data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-        event_type = str(item["type"]).removeprefix(PREFIX)
+        event_type = item["type"].removeprefix(PREFIX)
         kind = KINDS.get(event_type, Unhandled)
-        events.append(
-            kind(
-                id=str(item["id"]),
-                type=event_type,
-                connection_id=str(data.get("callConnectionId") or ""),
-                data=data,
-            )
-        )
+        connection_id = _text(data.get("callConnectionId"))
+        if kind.needs_connection and not connection_id:
+            raise InvalidInputError(f"{event_type} event without data.callConnectionId")
+        events.append(kind(id=item["id"], type=event_type, connection_id=connection_id, data=data))
     return events

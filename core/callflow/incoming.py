@@ -32,9 +32,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from core.callflow import verification
 from core.callflow.context import FlowContext
 from core.errors import CallGone, DependencyError, TelephonyError, TelephonyRefused
 from core.models import Call, CallDirection, CallStatus, InitiateRequest, normalize_e164, utcnow
+from core.models.verification import ResumeCheck
 from core.observability import tracer
 
 INBOX_PARTITION = "incoming-call"
@@ -63,7 +65,9 @@ def _phone(identifier: Any) -> str:
         return ""
     if identifier.get("kind") not in (None, "phoneNumber"):
         return ""
-    return str((identifier.get("phoneNumber") or {}).get("value") or "")
+    phone = identifier.get("phoneNumber")
+    value = phone.get("value") if isinstance(phone, dict) else None
+    return value if isinstance(value, str) else ""  # anything else is not a phone number
 
 
 def _addressed_to_bot(ctx: FlowContext, data: dict[str, Any]) -> bool:
@@ -76,7 +80,8 @@ def _addressed_to_bot(ctx: FlowContext, data: dict[str, Any]) -> bool:
 
 def parse_ring(ctx: FlowContext, event_id: str, data: dict[str, Any]) -> Ring | None:
     """The ring to answer or reject; None (logged) for one that is not ours or cannot be handled."""
-    context = str(data.get("incomingCallContext") or "")
+    given_context = data.get("incomingCallContext")
+    context = given_context if isinstance(given_context, str) else ""
     if not context:
         ctx.log.warning("IncomingCall %s without an incomingCallContext: ignored", event_id)
         return None
@@ -85,7 +90,7 @@ def parse_ring(ctx: FlowContext, event_id: str, data: dict[str, Any]) -> Ring | 
         return None
     given = data.get("from")
     caller: dict[str, Any] = given if isinstance(given, dict) else {}
-    raw_id = str(caller.get("rawId") or "")
+    raw_id = caller.get("rawId") if isinstance(caller.get("rawId"), str) else ""
     number: str | None = None
     if _phone(caller):
         try:
@@ -160,8 +165,9 @@ def _inbound_initiate(ctx: FlowContext, number: str) -> InitiateRequest:
     return initiate
 
 
-async def _ringing(ctx: FlowContext, ring: Ring, number: str) -> Call:
-    """The ring's document: created ringing, or found again on a redelivery."""
+async def _ringing(ctx: FlowContext, ring: Ring, number: str, held: Call | None = None) -> Call:
+    """The ring's document: created ringing (holding the earlier case ``held`` back until the caller
+    proves who they are, core.callflow.verification), or found again on a redelivery."""
 
     found = await ctx.calls.get(ring.ring_id)
     if found is not None:
@@ -170,6 +176,8 @@ async def _ringing(ctx: FlowContext, ring: Ring, number: str) -> Call:
     call = Call(
         call_id=ring.ring_id, direction=CallDirection.INBOUND, status=CallStatus.RINGING, initiate=initiate
     )
+    if held is not None:
+        await verification.hold(ctx, call, held)
     return await ctx.calls.create(call)
 
 
@@ -178,7 +186,11 @@ async def _answer(ctx: FlowContext, ring: Ring, span: Any) -> str:
     previous = await _previous_case(ctx, ring.caller_number)
     if previous is not None and previous.call_id == ring.ring_id:
         previous = None  # our own ring document from an earlier delivery
-    call = previous if previous is not None else await _ringing(ctx, ring, ring.caller_number)
+    previous = verification.resumable(ctx, previous, ring.event_id)
+    held = None
+    if previous is not None and verification.check_of(ctx) is not ResumeCheck.NONE:
+        previous, held = None, previous  # a new case, until the caller answers the check
+    call = previous if previous is not None else await _ringing(ctx, ring, ring.caller_number, held)
     span.set_attribute("call.id", call.call_id)
     try:
         connection_id = await ctx.tel.answer(ring.context, ctx.callback_url(call))

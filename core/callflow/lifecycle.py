@@ -19,6 +19,7 @@ from core.models import (
     Persona,
     Purpose,
 )
+from core.models.verification import QUESTIONS, localized
 from core.observability import tracer
 
 
@@ -64,7 +65,11 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
         c.add_server_call_id(event.server_call_id)
         c.status = CallStatus.CONNECTED
         c.connection_id = connection_id or c.connection_id
-        text = ctx.phrase("welcome_back" if c.resumed else "greeting", c)
+        pending = c.connection.held_case
+        if pending is not None:  # ask for the proof first (core.models.verification)
+            text = localized(QUESTIONS[pending.check], c.language)
+        else:
+            text = ctx.phrase("welcome_back" if c.resumed else "greeting", c)
         c.messages.append(
             Message(persona=Persona.ASSISTANT, action=Action.CALL, content=text, source_id=event.id)
         )

@@ -37,6 +37,7 @@ from core.engine.toolbox import (
     tool,
 )
 from core.models import Action, Call, ClaimValueError, Message, Persona, Reminder, utcnow
+from core.models.phone_policy import PhonePolicy
 from core.ports import SmsSender
 
 SPEECH_SPEED_MIN = 0.75
@@ -89,6 +90,9 @@ class Toolbox(ToolDispatcher):
     notes: list[Message] = field(default_factory=list)
     terminal: bool = False
     language_changed_to: str | None = None
+    # Toll-fraud guard of the SMS (None: no check, for tests of other tools) and the per-call cap.
+    phone_policy: PhonePolicy | None = None
+    max_sms_per_call: int = 3
     _sms_sent: int = 0
 
     def _record(self, operation: Operation) -> None:
@@ -186,7 +190,9 @@ class Toolbox(ToolDispatcher):
                 if current.title.strip().casefold() == key:
                     call.reminders[index] = reminder.model_copy(update={"created_at": current.created_at})
                     return
-            call.reminders.append(reminder.model_copy())
+            # The cap holds on the stored call too: concurrent turns each saw room in their own copy.
+            if len(call.reminders) < MAX_REMINDERS:
+                call.reminders.append(reminder.model_copy())
 
         self._record(upsert)
         verb = "Updated" if existing else "Created"
@@ -239,7 +245,15 @@ class Toolbox(ToolDispatcher):
             raise ToolError("SMS is not available in this deployment.")
         if self._sms_sent >= SMS_PER_TURN:
             raise ToolError("too many SMS in one answer; send one message with everything.")
-        if not await self.sms.send(self.call.initiate.phone_number, message):
+        sent_before = sum(
+            1 for m in self.call.messages if m.action is Action.SMS and m.persona is Persona.ASSISTANT
+        )
+        if sent_before + self._sms_sent >= self.max_sms_per_call:
+            raise ToolError(f"this call already sent {self.max_sms_per_call} SMS, the most it may send.")
+        number = self.call.initiate.phone_number
+        if self.phone_policy is not None and not self.phone_policy.allows(number):
+            raise ToolError("SMS cannot be sent to the caller's number (not allowed in this deployment).")
+        if not await self.sms.send(number, message):
             raise ToolError("the SMS could not be sent.")
         self._sms_sent += 1
         sent = Message(persona=Persona.ASSISTANT, action=Action.SMS, content=message)
@@ -257,6 +271,8 @@ class Toolbox(ToolDispatcher):
         """Transfer the call to a human agent of the company. Use when the caller asks for a person or
         when you cannot help. The agent's number is fixed by the company."""
         number = self.call.initiate.agent_phone_number
+        if self.phone_policy is not None and not self.phone_policy.allows(number):
+            raise ToolError("no human agent can be reached from this call; offer a call back instead.")
         if not any(isinstance(a, TransferToAgent) for a in self.actions):
             self.actions.append(TransferToAgent(number=number))
         self.terminal = True

@@ -13,6 +13,7 @@ from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
+from core.engine import limits, resume
 from core.engine.outcome import Speech, TransferToAgent, TurnOutcome
 from core.engine.phrases import render_phrase
 from core.engine.prompts import history_messages, system_prompt
@@ -126,6 +127,13 @@ class Turn:
     async def _generate(self) -> AsyncGenerator[Speech, None]:
         engine, turn_id, config = self._engine, self._turn_id, self._config
         llm = engine.model_for(config)
+        answer = resume.caller_answer(self._caller_text, self._extra)
+        if self._call.connection.held_case is not None and answer:
+            # The caller's proof for an earlier case: checked in code, the model is not involved.
+            self._outcome = resume.verification_outcome(self._call, answer, turn_id, self._extra)
+            for reply in self._outcome.spoken:
+                yield reply
+            return
         started = time.perf_counter()
         working = self._call.model_copy(deep=True)
         new_messages: list[Message] = []
@@ -135,7 +143,10 @@ class Turn:
             new_messages.append(message)
         if self._caller_text:
             human = Message(
-                persona=Persona.HUMAN, action=Action.TALK, content=self._caller_text, source_id=turn_id
+                persona=Persona.HUMAN,
+                action=Action.TALK,
+                content=limits.clip(self._caller_text, limits.MAX_MESSAGE_CHARS),
+                source_id=turn_id,
             )
             working.messages.append(human)
             new_messages.append(human)
@@ -145,6 +156,8 @@ class Turn:
             sms=engine.sms,
             search=engine.search,
             clock=engine.clock,
+            phone_policy=engine.settings.conversation.phone_policy,
+            max_sms_per_call=engine.settings.conversation.max_sms_per_call,
         )
         outcome = TurnOutcome()
         spoken_keys: set[str] = set()
@@ -167,6 +180,7 @@ class Turn:
                 splitter = SentenceSplitter()
                 round_spoken: list[str] = []
                 completed: Completed | None = None
+                capped = False
                 stream = llm.stream(messages, tools, already_said=functools.partial(" ".join, round_spoken))
                 async with aclosing(stream) as events:
                     async for event in events:
@@ -184,13 +198,16 @@ class Turn:
                             if outcome.spoken and self._stop is not None and self._stop.is_set():
                                 outcome.superseded = True
                                 break
+                            if len(outcome.spoken) >= limits.MAX_SENTENCES_PER_TURN:
+                                capped = True  # an answer that never ends: what was said stands
+                                break
                             if outcome.llm_first_sentence_ms is None:
                                 outcome.llm_first_sentence_ms = (time.perf_counter() - started) * 1000
                             round_spoken.append(chunk.text)
                             yield speech(chunk.text, chunk.style)
-                        if outcome.superseded:
+                        if outcome.superseded or capped:
                             break
-                assert completed is not None or outcome.superseded
+                assert completed is not None or outcome.superseded or capped
                 if completed is not None and completed.usage is not None:
                     outcome.prompt_tokens += completed.usage.prompt_tokens
                     outcome.completion_tokens += completed.usage.completion_tokens
@@ -200,26 +217,36 @@ class Turn:
                 assistant = Message(
                     persona=Persona.ASSISTANT,
                     action=Action.TALK,
-                    content=" ".join(round_spoken),
+                    content=limits.clip(" ".join(round_spoken), limits.MAX_MESSAGE_CHARS),
                     style=next((s.style for s in outcome.spoken[-len(round_spoken) :]), Style.NONE)
                     if round_spoken
                     else Style.NONE,
                     source_id=turn_id,
                 )
-                requested = completed.tool_calls if completed is not None and tools else []
+                requested = completed.tool_calls if completed is not None and tools and not capped else []
+                # Beyond the bound, tool calls are dropped whole (no id without its result in history).
+                requested = requested[: limits.MAX_TOOL_CALLS_PER_ROUND]
                 if outcome.superseded or not requested:
                     if assistant.content:
                         working.messages.append(assistant)
                         new_messages.append(assistant)
                     break
                 for request in requested:
-                    result = await toolbox.execute(request.name, request.arguments)
+                    if len(request.arguments or "") > limits.MAX_ARGUMENT_CHARS:
+                        arguments = "{}"
+                        content = (
+                            f"Error: the arguments of {request.name} are longer than "
+                            f"{limits.MAX_ARGUMENT_CHARS} characters; not run. Send shorter values."
+                        )
+                    else:
+                        arguments = _safe_arguments(request.arguments)
+                        content = (await toolbox.execute(request.name, request.arguments)).content
                     assistant.tool_calls.append(
                         ToolCall(
                             id=request.id,
                             name=request.name,
-                            arguments=_safe_arguments(request.arguments),
-                            result=result.content,
+                            arguments=arguments,
+                            result=limits.clip(content, limits.MAX_RESULT_CHARS),
                         )
                     )
                 working.messages.append(assistant)
@@ -308,6 +335,7 @@ def _mutation(
             call.messages.append(message.model_copy(deep=True))
         call.counters.llm_prompt_tokens += prompt_tokens
         call.counters.llm_completion_tokens += completion_tokens
+        limits.compact(call)
         return True
 
     return apply

@@ -161,7 +161,7 @@ async def run_post_call(
         if settings.sms_summary_enabled and call.post_call.sms_summary_sent_at is None:
             from core.messaging.sms_summary import send_summary_once
 
-            await send_summary_once(store, container.inbox, sms or container.sms, call)
+            await send_summary_once(store, container.inbox, sms or container.sms, call, settings.phone_policy)
 
         def finish(fresh: Call) -> bool:
             fresh.post_call.status = PostCallStatus.DONE

@@ -10,6 +10,7 @@ again: it fails (and ends in the poison queue) rather than risk a second SMS.
 from __future__ import annotations
 
 from core.models import Action, Call, Message, Persona, utcnow
+from core.models.phone_policy import PhonePolicy
 from core.observability import logger
 from core.ports import CallStore, EventInbox, SmsSender
 
@@ -36,9 +37,16 @@ def compose_summary(call: Call) -> str:
     return head + body + reference
 
 
-async def send_summary_once(store: CallStore, inbox: EventInbox, sender: SmsSender, call: Call) -> bool:
-    """Send the summary unless it was sent already. True when this invocation sent it."""
+async def send_summary_once(
+    store: CallStore, inbox: EventInbox, sender: SmsSender, call: Call, policy: PhonePolicy | None = None
+) -> bool:
+    """Send the summary unless it was sent already or the caller's number may not be texted (the
+    toll-fraud guard: an inbound caller may be anywhere). True when this invocation sent it."""
     if call.post_call.sms_summary_sent_at is not None:
+        return False
+    if policy is not None and not policy.allows(call.phone_number):
+        # Not the number itself: phone numbers reach logs only with content logging.
+        logger().warning("post-call SMS summary of call %s not sent: number not allowed", call.call_id)
         return False
     if not await inbox.claim(call.call_id, SUMMARY_GUARD_ID):
         fresh = await store.get(call.call_id)

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from core.models.verification import PendingResume
+
 # Plays whose end was seen, kept for a pending action's check; older ones cannot matter any more.
 PLAYED_MEMORY = 8
 
@@ -40,6 +42,8 @@ class Connection(BaseModel):
     choice_attempts: int = 0
     transferred: bool = False
     recording: str | None = None
+    # An earlier case this call takes up once the caller proves it is theirs (core.models.verification).
+    held_case: PendingResume | None = None
 
     @property
     def accepts_speech(self) -> bool:

@@ -93,7 +93,7 @@ class EventGridWebhook:
             return web.Response(status=400)
         try:
             payload = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):  # the extension's reader refuses deep nesting too
             return web.Response(status=400, text="The request content is not valid JSON.")
         if event_type == "subscriptionvalidation":
             try:

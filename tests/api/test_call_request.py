@@ -30,7 +30,10 @@ def problems(body: Any, settings: ConversationSettings | None = None) -> list[st
         ({}, "phone_number: required, in E.164 format like +14155550100"),
         ({"phone_number": "  "}, "phone_number: required, in E.164 format like +14155550100"),
         ({"phone_number": "0612345678"}, "phone_number: '0612345678' is not in E.164 format"),
-        ({"phone_number": "+8613800138000"}, "phone_number: country code +86 is not allowed"),
+        (
+            {"phone_number": "+8613800138000"},
+            "phone_number: +8613800138000 is in region CN, which is not allowed",
+        ),
         (
             {"phone_number": PHONE, "colour": "red"},
             "colour: unknown field (known: agent_phone_number, bot_company",
@@ -41,7 +44,7 @@ def problems(body: Any, settings: ConversationSettings | None = None) -> list[st
         ),
         (
             {"phone_number": PHONE, "agent_phone_number": "+8613800138000"},
-            "agent_phone_number: country code +86",
+            "agent_phone_number: +8613800138000 is in region CN",
         ),
         ({"phone_number": PHONE, "bot_name": " "}, "bot_name: expected a non-empty string"),
         ({"phone_number": PHONE, "task": "t" * 4001}, "task: longer than 4000 characters (4001)"),
@@ -100,7 +103,8 @@ def test_defaults_come_from_the_settings_and_languages_mix_codes_and_objects() -
     assert initiate.default_language == "fr-FR"
 
 
-def test_the_configured_agent_number_passes_the_country_guard_too() -> None:
-    settings = ConversationSettings(allowed_country_codes="33")
+def test_the_configured_agent_number_passes_the_phone_policy_too() -> None:
+    # Settings refuse such an agent at start-up; built unchecked, the request still refuses it.
+    settings = ConversationSettings.model_construct(allowed_regions="FR")
     found = problems({"phone_number": "+33612345678"}, settings)
-    assert found == ["agent_phone_number: country code +1 is not allowed (allowed: +33)"]
+    assert found == ["agent_phone_number: +14155550199 is in region US, which is not allowed (allowed: FR)"]

@@ -230,7 +230,7 @@ async def test_create_call_validates_every_field(rig: Rig) -> None:
     with pytest.raises(InvalidInputError) as error:
         await rig.flow.create_call(json.dumps(body).encode())
     problems = " | ".join(error.value.problems)
-    for needle in ("country code +86", "agent_phone_number", "task", "Bad Name", "enum", "xx-XX", "surprise"):
+    for needle in ("region CN", "agent_phone_number", "task", "Bad Name", "enum", "xx-XX", "surprise"):
         assert needle in problems, needle
     call = await rig.flow.create_call(
         json.dumps({"phone_number": "+14155550123", "task": "Sell a cake", "claim_schema": []}).encode()

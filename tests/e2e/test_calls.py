@@ -119,7 +119,7 @@ async def test_post_call_rejects_bad_requests_naming_each_problem(stack: CallSta
         problems = (await response.json())["error"]["problems"]
     text = " | ".join(problems)
     for needle in (
-        "phone_number: country code +86",
+        "phone_number: +8613800138000 is in region CN",
         "agent_phone_number",
         "Bad-Name",
         "claim_schema",

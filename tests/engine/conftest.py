@@ -16,7 +16,7 @@ from local.scripted_llm import ScriptedLlm, load_rules_file
 DEMO_RULES = os.path.join(os.path.dirname(__file__), "..", "..", "local", "scripted_llm", "demo_rules.yaml")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 CALLER = "+33612345678"
-AGENT = "+15550109999"
+AGENT = "+14155550199"
 
 
 @pytest.fixture(scope="session")

@@ -151,7 +151,10 @@ def test_a_number_outside_the_allowed_country_codes_is_refused(monkeypatch: pyte
     conversation = load_settings().conversation
     with pytest.raises(InvalidInputError) as info:
         parse_initiate(b'{"phone_number": "+8613800138000"}', conversation)
-    assert "phone_number: country code +86 is not allowed (allowed: +1, +33)" in info.value.problems
+    assert (
+        "phone_number: +8613800138000 is in region CN, which is not allowed (allowed: FR, US)"
+        in info.value.problems
+    )
 
 
 # -- prompt overrides: every documented form works -------------------------------------------------------
