@@ -62,6 +62,37 @@ def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
     return schema
 
 
+def _compact(schema: Any) -> Any:
+    """Every tool definition is sent with every request: drop what tells the model nothing.
+
+    A union of plain types becomes one ``type`` list (``integer`` goes when ``number`` is there: it is
+    one), and an empty default or ``minLength: 1`` (non-empty) go. Validation is unchanged: it uses
+    the pydantic model, not this schema.
+    """
+    if isinstance(schema, list):
+        return [_compact(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {
+        key: {name: _compact(p) for name, p in value.items()}
+        if key == "properties" and isinstance(value, dict)
+        else _compact(value)
+        for key, value in schema.items()
+    }
+    variants = out.get("anyOf")
+    if isinstance(variants, list) and all(isinstance(v, dict) and set(v) == {"type"} for v in variants):
+        types = [v["type"] for v in variants]
+        if "number" in types:
+            types = [t for t in types if t != "integer"]
+        del out["anyOf"]
+        out = {"type": types, **out}
+    if "default" in out and (out["default"] is None or out["default"] in ("", [], {})):
+        del out["default"]
+    if out.get("minLength") == 1:
+        del out["minLength"]
+    return out
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     name: str
@@ -69,11 +100,12 @@ class ToolSpec:
     arguments: type[BaseModel]
 
     def definition(self) -> dict[str, Any]:
-        """The OpenAI `tools` entry."""
+        """The OpenAI `tools` entry, as short as it can be without telling the model less."""
         raw = self.arguments.model_json_schema()
-        parameters = _inline_refs(raw, raw.get("$defs", {}))
+        parameters = _compact(_inline_refs(raw, raw.get("$defs", {})))
         parameters.setdefault("properties", {})
-        parameters.setdefault("required", [])
+        if not parameters.get("required"):
+            parameters.pop("required", None)
         parameters.pop("additionalProperties", None)
         return {
             "type": "function",

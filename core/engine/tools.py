@@ -50,10 +50,10 @@ Operation = Callable[[Call], None]
 
 
 class ClaimUpdate(BaseModel):
-    field: Annotated[str, Field(description="Name of the claim field, exactly as listed in the claim schema")]
+    field: Annotated[str, Field(description="Claim field name, as listed")]
     value: Annotated[
         str | int | float | bool | None,
-        Field(description="Value in the field's type (ISO 8601 for dates, E.164 for phone numbers)"),
+        Field(description="In the field's type (ISO 8601 dates, E.164 phone numbers)"),
     ]
 
 
@@ -106,13 +106,8 @@ class Toolbox(ToolDispatcher):
 
     @tool(repair=repair_claim_arguments)
     async def update_claim(self, *, updates: list[ClaimUpdate]) -> str:
-        """Save information the caller gave into claim fields. Several fields can be updated at once.
-        Each value is checked against its field type; fields with an invalid value are not saved and
-        come back as errors: ask the caller again or correct the format, then call this tool again.
-
-        Args:
-            updates: The fields to set, each with its new value.
-        """
+        """Save claim field values the caller gave, several at once if needed. Invalid values are not
+        saved and come back as errors."""
         schema = self.call.initiate.claim_schema
         saved: dict[str, Any] = {}
         errors: list[str] = []
@@ -140,8 +135,7 @@ class Toolbox(ToolDispatcher):
 
     @tool()
     async def new_claim(self) -> str:
-        """Start a new, empty claim when the caller wants to declare a different incident. The previous
-        claim values are cleared. Use only if the caller explicitly asks for a new, separate claim."""
+        """Clear the claim to declare another incident, only if the caller asks for a new claim."""
         self._record(lambda call: call.reset_claim())
         return "A new empty claim was started. Collect its fields from the beginning."
 
@@ -154,14 +148,13 @@ class Toolbox(ToolDispatcher):
         due_date_time: Annotated[str, Field(min_length=1)],
         owner: Annotated[str, Field(max_length=100)] = "",
     ) -> str:
-        """Create a reminder for a follow-up task, or update the reminder with the same title.
+        """Create a follow-up reminder, or update the one with the same title.
 
         Args:
-            title: Short title of the task, e.g. "Call back about the repair quote".
-            description: What has to be done, with the useful details.
-            due_date_time: When it is due, ISO 8601 date-time, e.g. 2026-11-26T10:00:00. Without an
-                offset it is taken in the call's time zone.
-            owner: Who must do it, e.g. "assistant", "customer" or "agent".
+            title: Short task title.
+            description: What to do, with details.
+            due_date_time: ISO 8601, e.g. 2026-11-26T10:00:00 (the call's time zone if no offset).
+            owner: e.g. assistant, customer or agent.
         """
         try:
             due = datetime.fromisoformat(due_date_time.strip().replace("Z", "+00:00"))
@@ -203,12 +196,11 @@ class Toolbox(ToolDispatcher):
     async def search_documents(
         self, *, query: Annotated[str, Field(min_length=2, max_length=500)], top: int = 3
     ) -> str:
-        """Search the company's internal documents (policies, procedures, coverage) for facts to answer
-        the caller. Never invent facts: use this tool when unsure.
+        """Search the company's documents (policies, procedures, coverage) for facts.
 
         Args:
-            query: What to look for, as a short question or keywords, in the caller's language.
-            top: How many passages to return (1 to 5).
+            query: Short question or keywords, in the caller's language.
+            top: Passages to return, 1 to 5.
         """
         top = min(max(top, 1), 5)
         try:
@@ -235,11 +227,10 @@ class Toolbox(ToolDispatcher):
     async def send_sms(
         self, *, message: Annotated[str, Field(min_length=1, max_length=SMS_MAX_CHARS)]
     ) -> str:
-        """Send a text message (SMS) to the caller's phone, e.g. to confirm details or give a reference.
-        It can only be sent to the caller; no other recipient is possible.
+        """Text (SMS) the caller's phone; no other recipient is possible.
 
         Args:
-            message: The text to send, short and in the caller's language.
+            message: Short, in the caller's language.
         """
         if self.sms is None:
             raise ToolError("SMS is not available in this deployment.")
@@ -268,8 +259,7 @@ class Toolbox(ToolDispatcher):
         )
     )
     async def talk_to_human(self) -> str:
-        """Transfer the call to a human agent of the company. Use when the caller asks for a person or
-        when you cannot help. The agent's number is fixed by the company."""
+        """Transfer the call to the company's human agent (the number is fixed)."""
         number = self.call.initiate.agent_phone_number
         if self.phone_policy is not None and not self.phone_policy.allows(number):
             raise ToolError("no human agent can be reached from this call; offer a call back instead.")
@@ -280,8 +270,7 @@ class Toolbox(ToolDispatcher):
 
     @tool()
     async def end_call(self) -> str:
-        """Hang up. Use only when the caller said goodbye or confirmed there is nothing else to do, after
-        saying goodbye yourself."""
+        """Hang up, once the caller is done and you said goodbye."""
         if not any(isinstance(a, EndCall) for a in self.actions):
             self.actions.append(EndCall())
         self.terminal = True
@@ -289,10 +278,10 @@ class Toolbox(ToolDispatcher):
 
     @tool()
     async def change_language(self, *, language: Annotated[str, Field(min_length=2, max_length=40)]) -> str:
-        """Switch the conversation to another language, when the caller asks or speaks another one.
+        """Switch to another of the call's languages, when the caller asks or speaks it.
 
         Args:
-            language: The BCP 47 code of one of the call's languages, e.g. fr-FR.
+            language: BCP 47 code, e.g. fr-FR.
         """
         options = self.call.initiate.languages
         wanted = language.strip().lower()
@@ -321,10 +310,10 @@ class Toolbox(ToolDispatcher):
 
     @tool()
     async def speech_speed(self, *, speed: float) -> str:
-        """Change how fast you speak, when the caller asks you to speak slower or faster.
+        """Speak slower or faster, when the caller asks.
 
         Args:
-            speed: Relative speed, 1.0 is normal; between 0.75 (slow) and 1.5 (fast).
+            speed: 1.0 is normal, 0.75 slow to 1.5 fast.
         """
         bounded = round(min(max(speed, SPEECH_SPEED_MIN), SPEECH_SPEED_MAX), 2)
 

@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from core.engine import limits, resume
+from core.engine.history import Compaction, compact, digest_text
 from core.engine.outcome import Speech, TransferToAgent, TurnOutcome
 from core.engine.phrases import render_phrase
-from core.engine.prompts import history_messages, system_prompt
+from core.engine.prompts import history_messages, now_prompt, state_prompt, system_prompt
 from core.engine.safety import clean_caller_text
 from core.engine.search import DocumentSearch, NoDocumentSearch
 from core.engine.sentences import SentenceSplitter, normalize_sentence
@@ -54,6 +55,7 @@ class TurnEngine:
         self.search: DocumentSearch = search or NoDocumentSearch()
         self.clock = clock or utcnow
         self.overrides = settings.conversation.prompt_overrides
+        self.compaction = Compaction()
 
     def run(
         self,
@@ -76,13 +78,22 @@ class TurnEngine:
         return self.slow_llm if config is not None and config.slow_llm_for_chat else self.llm
 
     def prompt(self, call: Call, config: RuntimeSnapshot | None = None) -> list[dict[str, Any]]:
-        """The chat messages sent for this call state: system prompt and trimmed history."""
+        """The chat messages sent for this call state, most stable first (see core.engine.prompts): the
+        system prompt, the digest of older exchanges, the state, the recent exchanges (trimmed to the
+        token budget if they ever exceed it), the time."""
         overrides = config.overrides if config is not None else self.overrides
-        system = system_prompt(
-            call, now=self.clock(), timezone=self.settings.conversation.timezone, overrides=overrides
-        )
-        history = trim_history(history_messages(call.messages), self.settings.llm.history_token_budget)
-        return [{"role": "system", "content": system}, *history]
+        now, timezone = self.clock(), self.settings.conversation.timezone
+        system = system_prompt(call, now=now, timezone=timezone, overrides=overrides)
+        history = compact(call.messages, self.compaction)
+        digest = digest_text(history)
+        recent = trim_history(history_messages(history.recent), self.settings.llm.history_token_budget)
+        return [
+            {"role": "system", "content": system},
+            *([{"role": "system", "content": digest}] if digest else []),
+            {"role": "system", "content": state_prompt(call, timezone=timezone)},
+            *recent,
+            {"role": "system", "content": now_prompt(now, timezone)},
+        ]
 
     def phrase(
         self, name: str, call: Call, language: str, seed: str, config: RuntimeSnapshot | None = None
@@ -175,7 +186,6 @@ class Turn:
             for round_index in range(max_rounds + 1):
                 tools = Toolbox.definitions() if round_index < max_rounds else None
                 messages = engine.prompt(working, config)
-                estimate = estimate_prompt_tokens(messages, tools)
                 outcome.requests += 1
                 splitter = SentenceSplitter()
                 round_spoken: list[str] = []
@@ -212,7 +222,7 @@ class Turn:
                     outcome.prompt_tokens += completed.usage.prompt_tokens
                     outcome.completion_tokens += completed.usage.completion_tokens
                 else:
-                    outcome.prompt_tokens += estimate
+                    outcome.prompt_tokens += estimate_prompt_tokens(messages, tools)
                     outcome.completion_tokens += estimate_tokens(" ".join(round_spoken))
                 assistant = Message(
                     persona=Persona.ASSISTANT,

@@ -19,7 +19,8 @@ from local.scripted_llm import ScriptedLlm
 
 from .conftest import CALLER, NOW, RecordingSms, make_call, say
 
-# The definitions as the model received them before tools were declared with Annotated parameters.
+# The definitions as the model receives them (shortened deliberately for issue 12: every request sends
+# them, so every token counts; what each tool does and enforces is unchanged).
 GOLDEN = os.path.join(os.path.dirname(__file__), "tool_definitions.json")
 
 
@@ -32,7 +33,7 @@ def test_the_model_is_told_the_same_tools() -> None:
         name = want["function"]["name"]
         assert got["function"]["description"] == want["function"]["description"], name
         parameters, wanted = got["function"]["parameters"], want["function"]["parameters"]
-        assert parameters["required"] == wanted["required"], name
+        assert parameters.get("required", []) == wanted.get("required", []), name
         # Same properties in the same order, each with the same type, description, limits and default.
         assert list(parameters["properties"]) == list(wanted["properties"]), name
         assert parameters == wanted, name
