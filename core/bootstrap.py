@@ -11,7 +11,10 @@ their own implementations as keyword arguments::
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class _Lazy(Generic[T]):
@@ -60,7 +64,10 @@ class _Lazy(Generic[T]):
             return self
         built: dict[str, Any] = obj.built
         if self._name not in built:
-            built[self._name] = self._build(obj)
+            # The warm-up builds fields in a thread: one build per field, whoever asks first.
+            with obj.building:
+                if self._name not in built:
+                    built[self._name] = self._build(obj)
         value: T = built[self._name]
         return value
 
@@ -218,6 +225,8 @@ class Services:
             raise TypeError(f"Services has no port named {', '.join(sorted(unknown))}")
         self.settings = settings
         self.built: dict[str, Any] = dict(given)
+        self.building = threading.RLock()
+        self._warm_up: asyncio.Task[None] | None = None
         if configure_observability(settings) and settings.applicationinsights_connection_string:
             # Lazily: the distro is heavy and only needed when telemetry leaves the process.
             from core.adapters import azure_monitor
@@ -231,8 +240,33 @@ class Services:
             {check: getattr(self, port).ready for check, port in self.READINESS.items()}
         )
 
+    def start_warm_up(self) -> None:
+        """Start warming the worker in the background, once per worker (see ``warm_up``). The call flow
+        calls it once a greeting has been requested, so the greeting never waits for it."""
+        if self._warm_up is None:
+            self._warm_up = asyncio.get_running_loop().create_task(self.warm_up())
+
+    async def warm_up(self) -> None:
+        """Pay now, while a greeting plays, what a fresh worker's first turn would pay on the caller's
+        time: the engine's imports (jinja2, the tools and their definitions), the chat model's SDK and
+        clients, the compiled prompt templates. In a thread, so that the event loop keeps serving calls.
+        Never raises: what fails here is built again, and reported, by the turn that needs it."""
+        try:
+            await asyncio.to_thread(self._warm)
+        except Exception as exc:  # e.g. no model configured: the turn says so to the caller's call
+            log.warning("warming up the worker failed: %s: %s", type(exc).__name__, exc)
+
+    def _warm(self) -> None:
+        engine = self.engine
+        warm = getattr(engine, "warm_up", None)
+        if callable(warm):
+            warm()
+
     async def close(self) -> None:
         """Close every client built so far (once per worker, or at the end of a test)."""
+        if self._warm_up is not None:
+            await self._warm_up  # never raises; closing under a running build would leak its clients
+            self._warm_up = None
         built, self.built = self.built, {}
         closed: set[int] = set()
         for value in built.values():

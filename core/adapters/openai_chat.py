@@ -149,6 +149,12 @@ class OpenAIChatModel:
             max_retries=0,
         )
 
+    def warm_up(self) -> None:
+        """Import the SDK and build every endpoint's client now (the worker's warm-up while a greeting
+        plays), not on the first turn's time."""
+        for endpoint in self._endpoints:
+            self._client(endpoint)
+
     async def close(self) -> None:
         for endpoint in self._endpoints:
             if endpoint.client is not None:

@@ -92,6 +92,7 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
         await listen_for_language(ctx, call, connection_id, event.id)
     else:
         await ctx.listen(call, connection_id, OperationContext(Purpose.LISTEN, event.id), [spoken])
+    ctx.services.start_warm_up()  # while the greeting plays: the first turn pays no imports nor clients
     if recording is not None:
         await recording
 

@@ -69,6 +69,13 @@ def _template(source: str) -> Any:
     return template_environment().from_string(source)
 
 
+def warm_templates(overrides: Mapping[str, Mapping[str, list[str]]] | None = None) -> None:
+    """Compile the system prompt templates (jinja2 and all) before the first turn needs them."""
+    _template(SYSTEM_TEMPLATE)
+    for sources in ((overrides or {}).get(SYSTEM) or {}).values():
+        _template(sources[0])
+
+
 def system_prompt(
     call: Call,
     *,

@@ -17,7 +17,13 @@ from core.engine import limits, resume
 from core.engine.history import Compaction, compact, digest_text
 from core.engine.outcome import Speech, TransferToAgent, TurnOutcome
 from core.engine.phrases import render_phrase
-from core.engine.prompts import history_messages, now_prompt, state_prompt, system_prompt
+from core.engine.prompts import (
+    history_messages,
+    now_prompt,
+    state_prompt,
+    system_prompt,
+    warm_templates,
+)
 from core.engine.safety import clean_caller_text
 from core.engine.search import DocumentSearch, NoDocumentSearch
 from core.engine.sentences import SentenceSplitter, normalize_sentence
@@ -94,6 +100,15 @@ class TurnEngine:
             *recent,
             {"role": "system", "content": now_prompt(now, timezone)},
         ]
+
+    def warm_up(self) -> None:
+        """Build now what a fresh worker's first turn would: the chat models' clients (their SDK import)
+        and the compiled prompt templates. Synchronous CPU work: core.bootstrap runs it in a thread."""
+        for model in [self.llm] if self.slow_llm is self.llm else [self.llm, self.slow_llm]:
+            warm = getattr(model, "warm_up", None)
+            if callable(warm):
+                warm()
+        warm_templates(self.overrides)
 
     def phrase(
         self, name: str, call: Call, language: str, seed: str, config: RuntimeSnapshot | None = None
