@@ -153,7 +153,7 @@ class OpenAIChatModel:
         """Import the SDK and build every endpoint's client now (the worker's warm-up while a greeting
         plays), not on the first turn's time."""
         for endpoint in self._endpoints:
-            self._client(endpoint)
+            self._client(endpoint).chat.completions  # noqa: B018 - the SDK imports its resources lazily
 
     async def close(self) -> None:
         for endpoint in self._endpoints:
