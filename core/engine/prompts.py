@@ -31,8 +31,8 @@ from core.models import Action, Call, Message, Persona, Style
 from core.phrasebook import SYSTEM, override_for, template_environment
 
 # The stable part of every request: nothing in it changes during a call (the time, the language, the
-# claim values and the reminders are in the state message at the end), so provider prompt caching reuses
-# it, with the tool definitions before it, on every request of the call.
+# claim values and the reminders are in the state and time messages after it), so provider prompt
+# caching reuses it, with the tool definitions before it, on every request of the call.
 SYSTEM_TEMPLATE = """\
 You are {{ bot_name }}, a phone assistant of {{ bot_company }}, on a live phone call: everything you write \
 is spoken aloud by a text-to-speech voice.
