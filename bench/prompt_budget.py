@@ -19,7 +19,8 @@ tool definitions as they were). Every request the scripted LLM received is count
 
     .venv/bin/python bench/prompt_budget.py [--baseline] [--turns 60]
 
-``--baseline`` runs only the legacy builder and ends with its figures. The last line is
+``--baseline`` runs only the legacy builder and ends with its figures (with ``--turns`` under 60, a turn
+past the last reports the last). The last line is
 ``prompt_tokens turn1=<n> turn10=<n> turn20=<n> turn60=<n> tools=<n> cached_prefix_share=<x>``.
 """
 
