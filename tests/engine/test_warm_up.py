@@ -57,7 +57,12 @@ async def test_call_connected_greets_then_warms_the_worker_once() -> None:
     services: Any = rig.flow.services
     for number in ("+14155550100", "+14155550101"):
         call_id = await rig.flow.handle_incoming_call(
-            f"eg-{number}", {"from": {"phoneNumber": {"value": number}}, "incomingCallContext": "ctx"}
+            f"eg-{number}",
+            {
+                "to": {"kind": "phoneNumber", "phoneNumber": {"value": rig.settings.acs.phone_number}},
+                "from": {"kind": "phoneNumber", "phoneNumber": {"value": number}},
+                "incomingCallContext": "ctx",
+            },
         )
         assert call_id is not None
         call = await rig.call(call_id)
