@@ -360,7 +360,7 @@ class LegacyEngine(TurnEngine):
     """The prompt as it was built before prompts were bounded: everything volatile in the system prompt,
     the whole history every turn (trimmed only past the token budget)."""
 
-    def prompt(self, call: Call) -> list[dict[str, Any]]:
+    def prompt(self, call: Call, config: Any = None) -> list[dict[str, Any]]:
         language = call.initiate.language(call.language)
         schema = call.initiate.claim_schema
         fields = [
