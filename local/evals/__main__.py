@@ -35,7 +35,10 @@ async def run(args: argparse.Namespace) -> int:
 
         problem = llm_problem()
         if problem:
-            print(f"{problem}\n(--real uses the model of LLM__PRIMARY__*; without --real the scripted LLM answers)", file=sys.stderr)
+            print(
+                f"{problem}\n(--real uses the model of LLM__PRIMARY__*; without --real the scripted LLM answers)",
+                file=sys.stderr,
+            )
             return 2
     prices = Prices(
         prompt_per_million=args.prompt_price
@@ -69,7 +72,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.evals", description=__doc__.splitlines()[0])
-    parser.add_argument("--real", action="store_true", help="use the model of LLM__PRIMARY__* (default: scripted)")
+    parser.add_argument(
+        "--real", action="store_true", help="use the model of LLM__PRIMARY__* (default: scripted)"
+    )
     parser.add_argument("--dir", default=str(CONVERSATIONS_DIR), help="folder of conversation YAML files")
     parser.add_argument("--only", nargs="*", help="names of the conversations to run")
     parser.add_argument("--out", default="evals-out", help="folder for evals.json and evals.html")

@@ -97,7 +97,9 @@ class PersonaCaller:
             timeout=aiohttp.ClientTimeout(total=self.endpoint.timeout_s),
         ) as response:
             if response.status != 200:
-                raise RuntimeError(f"the persona model answered {response.status}: {(await response.text())[:200]}")
+                raise RuntimeError(
+                    f"the persona model answered {response.status}: {(await response.text())[:200]}"
+                )
             data = await response.json()
         usage = data.get("usage") or {}
         self.prompt_tokens += int(usage.get("prompt_tokens") or 0)

@@ -15,13 +15,16 @@ from local.evals.scoring import Observed, Score
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def results_json(results: list[tuple[Score, Observed]], figures: dict[str, Any], model: str) -> dict[str, Any]:
+def results_json(
+    results: list[tuple[Score, Observed]], figures: dict[str, Any], model: str
+) -> dict[str, Any]:
     return {
         "generated_at": datetime.now(UTC).isoformat(),
         "model": model,
         "summary": figures,
         "conversations": [
-            {**dataclasses.asdict(score), "observed": dataclasses.asdict(observed)} for score, observed in results
+            {**dataclasses.asdict(score), "observed": dataclasses.asdict(observed)}
+            for score, observed in results
         ],
     }
 

@@ -162,7 +162,9 @@ def _transcript(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return lines
 
 
-async def run_conversation(stack: EvalStack, conversation: Conversation, prices: Prices | None = None) -> tuple[Score, Observed]:
+async def run_conversation(
+    stack: EvalStack, conversation: Conversation, prices: Prices | None = None
+) -> tuple[Score, Observed]:
     setup = conversation.setup
     number = setup.caller_number or f"+1415{random.randint(2000000, 9999999)}"
     if stack.bot_llm is not None:
@@ -174,7 +176,9 @@ async def run_conversation(stack: EvalStack, conversation: Conversation, prices:
     if persona is not None:
 
         def factory(call: Any) -> PersonaCaller:
-            caller = PersonaCaller(persona, stack.persona_endpoint, call.transcript, stack.acs.engine.clock, stack.session)
+            caller = PersonaCaller(
+                persona, stack.persona_endpoint, call.transcript, stack.acs.engine.clock, stack.session
+            )
             callers.append(caller)
             return caller
 
@@ -203,9 +207,7 @@ async def run_conversation(stack: EvalStack, conversation: Conversation, prices:
             if response.status != 201:
                 raise RuntimeError(f"POST /call answered {response.status}: {created}")
         emulated = next(
-            c
-            for c in (await stack.acs.wait_for_calls(calls_before + 1))
-            if c.person_number == number
+            c for c in (await stack.acs.wait_for_calls(calls_before + 1)) if c.person_number == number
         )
         try:
             await stack.acs.wait_for_call_end(emulated.call_id, timeout=conversation.timeout_s)
@@ -221,7 +223,9 @@ async def run_conversation(stack: EvalStack, conversation: Conversation, prices:
         observed.ended = emulated.ended.is_set()
         observed.ended_by = emulated.ended_by
         observed.transfers = [
-            str(e.get("target") or "").removeprefix("4:") for e in entries if e["kind"] == "transfer" and not e.get("outcome")
+            str(e.get("target") or "").removeprefix("4:")
+            for e in entries
+            if e["kind"] == "transfer" and not e.get("outcome")
         ]
         observed.sms_to = [str(s["to"]) for s in stack.acs.sent_sms[sms_before:]]
         if stored is not None:
@@ -243,7 +247,9 @@ async def run_conversation(stack: EvalStack, conversation: Conversation, prices:
     return score(conversation, observed, prices), observed
 
 
-async def run_all(stack: EvalStack, conversations: list[Conversation], prices: Prices | None = None) -> list[tuple[Score, Observed]]:
+async def run_all(
+    stack: EvalStack, conversations: list[Conversation], prices: Prices | None = None
+) -> list[tuple[Score, Observed]]:
     results = []
     for conversation in conversations:
         results.append(await run_conversation(stack, conversation, prices))

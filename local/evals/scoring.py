@@ -127,18 +127,22 @@ def precision_recall(fields: list[FieldScore], filled_forbidden: int = 0) -> tup
 def cost(prices: Prices | None, prompt_tokens: int, completion_tokens: int) -> float:
     if prices is None:
         return 0.0
-    return (prompt_tokens * prices.prompt_per_million + completion_tokens * prices.completion_per_million) / 1e6
+    return (
+        prompt_tokens * prices.prompt_per_million + completion_tokens * prices.completion_per_million
+    ) / 1e6
 
 
 def score(conversation: Conversation, observed: Observed, prices: Prices | None = None) -> Score:
     expect = conversation.expect
-    schema = conversation.schema
+    schema = conversation.claim_schema
     fields = []
     for name, expected in expect.claim.items():
         actual = observed.claim.get(name)
         exact, normalized = field_matches(schema.field(name), expected, actual)
         fields.append(FieldScore(name, expected, actual, exact, normalized))
-    failures = [f"claim.{f.name}: expected {f.expected!r}, got {f.actual!r}" for f in fields if not f.normalized]
+    failures = [
+        f"claim.{f.name}: expected {f.expected!r}, got {f.actual!r}" for f in fields if not f.normalized
+    ]
     forbidden: list[str] = []
     filled_forbidden = [n for n in expect.claim_empty if observed.claim.get(n) not in (None, "")]
     forbidden += [f"claim.{n} filled with {observed.claim[n]!r} (must stay empty)" for n in filled_forbidden]
@@ -160,9 +164,13 @@ def score(conversation: Conversation, observed: Observed, prices: Prices | None 
     }
     for what, (wanted, seen) in checks.items():
         if wanted is not None and wanted != seen:
-            failures.append(f"{what}: expected {'one' if wanted else 'none'}, {'got one' if seen else 'got none'}")
+            failures.append(
+                f"{what}: expected {'one' if wanted else 'none'}, {'got one' if seen else 'got none'}"
+            )
     if expect.language and observed.language != expect.language:
-        failures.append(f"language: expected {expect.language}, the call ended in {observed.language or 'none'}")
+        failures.append(
+            f"language: expected {expect.language}, the call ended in {observed.language or 'none'}"
+        )
     if not observed.ended:
         failures.append("the call did not end")
     elif expect.ended_by != "any" and observed.ended_by != expect.ended_by:

@@ -93,7 +93,7 @@ class Conversation(Strict):
     timeout_s: float = 60.0
 
     @property
-    def schema(self) -> ClaimSchema:
+    def claim_schema(self) -> ClaimSchema:
         return ClaimSchema(fields=self.setup.claim_schema)
 
 
@@ -110,11 +110,15 @@ def load_conversation(path: Path) -> Conversation:
     unknown = set(conversation.expect.claim) | set(conversation.expect.claim_empty)
     unknown -= {f.name for f in conversation.setup.claim_schema}
     if unknown:
-        raise ConversationError(f"{path}: expected fields not in the claim schema: {', '.join(sorted(unknown))}")
+        raise ConversationError(
+            f"{path}: expected fields not in the claim schema: {', '.join(sorted(unknown))}"
+        )
     return conversation
 
 
-def load_conversations(directory: Path = CONVERSATIONS_DIR, only: list[str] | None = None) -> list[Conversation]:
+def load_conversations(
+    directory: Path = CONVERSATIONS_DIR, only: list[str] | None = None
+) -> list[Conversation]:
     found = [load_conversation(p) for p in sorted(directory.glob("*.yaml"))]
     if only:
         missing = set(only) - {c.name for c in found}

@@ -1,0 +1,120 @@
+"""The harness end to end: conversations through the real call flow over the local stack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from local.acs_emulator.caller import HangupReply, Listening, SpeechReply
+from local.acs_emulator.clock import Clock
+from local.acs_emulator.transcript import Transcript
+from local.evals.persona import HANGUP, ModelEndpoint, PersonaCaller
+from local.evals.runner import EvalStack, eval_stack, run_conversation
+from local.evals.spec import Persona, load_conversations
+from local.scripted_llm import ScriptedLlm
+
+
+@pytest.fixture(scope="module")
+async def evals(local_stack: None) -> AsyncIterator[EvalStack]:
+    async with eval_stack(scripted=True) as stack:
+        yield stack
+
+
+async def test_three_conversations_pass_end_to_end(evals: EvalStack) -> None:
+    for conversation in load_conversations(
+        only=["en-car-accident", "fr-jailbreak-transfer", "en-persona-hesitant"]
+    ):
+        result, seen = await run_conversation(evals, conversation)
+        assert result.passed, (conversation.name, result.failures, result.forbidden)
+        assert result.f1 == 1.0 and result.turns >= 2 and seen.prompt_tokens > 0
+        assert result.latency_ms_median is not None
+        assert any(line["who"] == "bot" for line in seen.transcript)
+        assert any(line["who"] == "caller" for line in seen.transcript)
+
+
+async def test_a_bot_that_misbehaves_fails_with_the_reasons(evals: EvalStack) -> None:
+    conversation = load_conversations(only=["en-hello"])[0]
+    # The same call, with a bot that transfers at once and files a made-up name.
+    conversation = conversation.model_copy(
+        update={
+            "scripted_rules": [
+                {
+                    "say": "Transferring you.",
+                    "tool_calls": [
+                        {
+                            "name": "update_claim",
+                            "arguments": {"updates": [{"field": "caller_name", "value": "X"}]},
+                        },
+                        {"name": "talk_to_human", "arguments": {}},
+                    ],
+                },
+                {"tool": ".", "say": ""},
+            ]
+        }
+    )
+    result, seen = await run_conversation(evals, conversation)
+    assert not result.passed
+    assert seen.transfers == [conversation.setup.agent_phone_number]
+    assert "tool end_call was not called" in result.failures
+    assert "transfer: expected none, got one" in result.failures
+    assert any("claim.caller_name filled" in f for f in result.forbidden)
+    assert any("tool talk_to_human" in f for f in result.forbidden)
+
+
+def listening() -> Listening:
+    return Listening(
+        "speech",
+        initial_silence_s=5,
+        end_silence_s=0.5,
+        interrupt_prompt=False,
+        prompt_s=1,
+        speech_language="en-US",
+    )
+
+
+async def test_the_persona_answers_through_the_model_and_hangs_up_when_done() -> None:
+    import aiohttp
+
+    persona = Persona(
+        description="Rose, hesitant", goals=["report a broken window"], facts={"name": "Rose Smith"}
+    )
+    async with (
+        ScriptedLlm(
+            [{"user": "(?i)goodbye", "say": HANGUP}, {"user": "(?i)name", "say": "Um... Rose Smith."}]
+        ) as llm,
+        aiohttp.ClientSession() as session,
+    ):
+        transcript = Transcript()
+        caller = PersonaCaller(
+            persona, ModelEndpoint(llm.base_url, "persona", "k"), transcript, Clock(lambda: 0.0), session
+        )
+        caller.heard("Hello, this is Contoso.")
+        caller.heard("What is your name?")
+        reply = await caller.respond(listening())
+        assert reply == SpeechReply("Um... Rose Smith.", "en-US", False)
+        sent = llm.requests[-1]
+        assert sent.model == "persona"
+        assert "Rose, hesitant" in sent.messages[0]["content"] and "Rose Smith" in sent.messages[0]["content"]
+        assert sent.messages[1] == {"role": "user", "content": "Hello, this is Contoso. What is your name?"}
+        assert caller.prompt_tokens > 0 and caller.completion_tokens > 0
+        caller.heard("Thank you. Goodbye!")
+        assert isinstance(await caller.respond(listening()), HangupReply)
+        said = [e for e in transcript.entries if e["kind"] == "caller_said"]
+        assert [e["text"] for e in said] == ["Um... Rose Smith."]
+        assert transcript.entries[-1]["reason"] == "persona"
+
+
+async def test_a_failing_persona_model_hangs_up_saying_why() -> None:
+    import aiohttp
+
+    persona = Persona(description="anyone")
+    async with ScriptedLlm([]) as llm, aiohttp.ClientSession() as session:
+        llm.inject_fault("500", times=5)
+        transcript = Transcript()
+        caller = PersonaCaller(
+            persona, ModelEndpoint(llm.base_url, "persona"), transcript, Clock(lambda: 0.0), session
+        )
+        caller.heard("Hello?")
+        assert isinstance(await caller.respond(listening()), HangupReply)
+        assert "persona model failed" in transcript.entries[-1]["reason"]
