@@ -1,5 +1,5 @@
 """Conversation evaluation harness: scripted or persona callers, scored claims, actions and costs.
 
-python -m local.evals                      # every conversation, against the configured model
-python -m local.evals --only en-car-accident --out evals-out
+python -m local.evals                             # every conversation, scripted LLM (offline)
+python -m local.evals --real --only en-car-accident   # the model of LLM__PRIMARY__*
 """

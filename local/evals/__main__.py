@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dir", default=str(CONVERSATIONS_DIR), help="folder of conversation YAML files")
     parser.add_argument("--only", nargs="*", help="names of the conversations to run")
-    parser.add_argument("--out", default="evals-out", help="folder for evals.json and evals.html")
+    parser.add_argument("--out", default=".local/evals", help="folder for evals.json and evals.html")
     parser.add_argument("--speed", type=float, default=0.0, help="time scale of speech (0 = instant)")
     parser.add_argument("--prompt-price", type=float, help="price per million prompt tokens")
     parser.add_argument("--completion-price", type=float, help="price per million completion tokens")

@@ -19,12 +19,21 @@ MAX_CALLER_LINES = 30  # a persona that never says goodbye still ends the call
 
 @dataclass
 class ModelEndpoint:
-    """Where the persona's model is: the OpenAI form (base URL ending in /v1, model, key)."""
+    """Where the persona's model is: the OpenAI form (base URL ending in /v1, model, key), or the Azure
+    OpenAI form when ``azure_api_version`` is set (resource endpoint, deployment name, key)."""
 
     base_url: str
     model: str
     api_key: str = ""
     timeout_s: float = 60.0
+    azure_api_version: str | None = None
+
+    @property
+    def url(self) -> str:
+        base = self.base_url.rstrip("/")
+        if self.azure_api_version:
+            return f"{base}/openai/deployments/{self.model}/chat/completions?api-version={self.azure_api_version}"
+        return f"{base}/chat/completions"
 
 
 def persona_prompt(persona: Persona) -> str:
@@ -91,7 +100,7 @@ class PersonaCaller:
         }
         headers = {"Authorization": f"Bearer {self.endpoint.api_key}", "api-key": self.endpoint.api_key}
         async with self._session.post(
-            self.endpoint.base_url.rstrip("/") + "/chat/completions",
+            self.endpoint.url,
             json=body,
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=self.endpoint.timeout_s),

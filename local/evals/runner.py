@@ -60,12 +60,21 @@ class EvalStack:
 
 
 def persona_endpoint_from_env() -> ModelEndpoint:
-    """The persona's model: EVALS_PERSONA_* when set, else the bot's own (LLM__PRIMARY__*), OpenAI form."""
+    """The persona's model: EVALS_PERSONA_* (OpenAI form) when set, else the bot's own (LLM__PRIMARY__*,
+    OpenAI or Azure OpenAI form; an API key is needed, Entra ID is not used for the persona)."""
     env = os.environ
+    if env.get("EVALS_PERSONA_ENDPOINT"):
+        return ModelEndpoint(
+            env["EVALS_PERSONA_ENDPOINT"],
+            env.get("EVALS_PERSONA_MODEL", ""),
+            env.get("EVALS_PERSONA_API_KEY", ""),
+        )
+    azure = env.get("LLM__PRIMARY__PROVIDER") == "azure_openai"
     return ModelEndpoint(
-        base_url=env.get("EVALS_PERSONA_ENDPOINT") or env.get("LLM__PRIMARY__ENDPOINT", ""),
-        model=env.get("EVALS_PERSONA_MODEL") or env.get("LLM__PRIMARY__MODEL", ""),
-        api_key=env.get("EVALS_PERSONA_API_KEY") or env.get("LLM__PRIMARY__API_KEY", ""),
+        base_url=env.get("LLM__PRIMARY__ENDPOINT", ""),
+        model=env.get("LLM__PRIMARY__MODEL", ""),
+        api_key=env.get("LLM__PRIMARY__API_KEY", ""),
+        azure_api_version=(env.get("LLM__PRIMARY__API_VERSION") or "2024-10-21") if azure else None,
     )
 
 
@@ -156,7 +165,8 @@ def _transcript(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif kind == "caller_dtmf":
             lines.append({"who": "caller", "text": "", "note": f"pressed {entry.get('tones')}"})
         elif kind == "transfer" and not entry.get("outcome"):
-            lines.append({"who": "event", "text": "", "note": f"transfer to {entry.get('target')}"})
+            target = str(entry.get("target") or "").removeprefix("4:")
+            lines.append({"who": "event", "text": "", "note": f"transfer to {target}"})
         elif kind == "call_ended":
             lines.append({"who": "event", "text": "", "note": f"call ended by {entry.get('ended_by')}"})
     return lines

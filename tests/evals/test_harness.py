@@ -118,3 +118,26 @@ async def test_a_failing_persona_model_hangs_up_saying_why() -> None:
         caller.heard("Hello?")
         assert isinstance(await caller.respond(listening()), HangupReply)
         assert "persona model failed" in transcript.entries[-1]["reason"]
+
+
+async def test_the_persona_speaks_the_azure_openai_form_too() -> None:
+    import aiohttp
+
+    async with ScriptedLlm([{"say": "Hello?"}]) as llm, aiohttp.ClientSession() as session:
+        endpoint = ModelEndpoint(llm.root_url, "my-deployment", "k", azure_api_version="2024-10-21")
+        caller = PersonaCaller(
+            Persona(description="anyone"), endpoint, Transcript(), Clock(lambda: 0.0), session
+        )
+        assert await caller.respond(listening()) == SpeechReply("Hello?", "en-US", False)
+        assert llm.requests[-1].path.startswith("/openai/deployments/my-deployment/")
+
+
+async def test_every_shipped_conversation_scores_full_marks_with_the_scripted_llm(evals: EvalStack) -> None:
+    from local.evals.runner import run_all
+    from local.evals.scoring import summary
+
+    results = await run_all(evals, load_conversations())
+    failed = {s.name: s.failures + s.forbidden for s, _ in results if not s.passed}
+    assert not failed
+    figures = summary([s for s, _ in results])
+    assert (figures["claim_f1"], figures["completion"], figures["forbidden"]) == (1.0, 1.0, 0)

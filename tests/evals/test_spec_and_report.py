@@ -91,3 +91,14 @@ def test_the_report_escapes_the_transcript_and_highlights_failures(tmp_path: Pat
     assert 'class="failed"' in page and "forbidden: claim.caller_name filled" in page
     json_path, html_path = write(tmp_path / "out", data)
     assert json_path.exists() and html_path.read_text(encoding="utf-8") == page
+
+
+def test_the_command_refuses_a_bad_folder_before_starting_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local.evals.__main__ import main
+
+    (tmp_path / "bad.yaml").write_text("name: x\n", encoding="utf-8")
+    assert main(["--dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "bad.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
