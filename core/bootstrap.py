@@ -184,6 +184,7 @@ def _engine(s: Services) -> TurnEngine:
         search=s.search,
         slow_llm=s.slow_chat_model,
         runtime=s.runtime_config,
+        inbox=s.inbox,
     )
 
 

@@ -35,10 +35,12 @@ async def on_play_ended(ctx: FlowContext, call: Call, event: PlayEnded, received
     if context is None or call.status is CallStatus.ENDED:
         return
     raw = context.format()
-    # A play of a turn still running may be the announcement of a hang-up or transfer that turn is
-    # about to request: remember it was played (the turn side then runs the action).
-    running = context.purpose is Purpose.TURN and call.connection.is_open(context.ref)
-    if call.connection.waits_for(raw) or running:
+    # A play of a turn not yet persisted may be the announcement of a hang-up or transfer that turn
+    # is about to request: remember it was played (the turn side then runs the action). The turn may
+    # not even be stored as begun yet (concurrent delivery): only a turn stored as settled, or a play
+    # of another kind, needs nothing.
+    unsettled = context.is_turn_play and not call.connection.settled(context.ref)
+    if call.connection.waits_for(raw) or unsettled:
         await perform_when_played(ctx, call, raw, from_play=True)
 
 

@@ -112,7 +112,7 @@ async def handle_callback(
             known_secret = found.callback_secret
             claimed = await inbox.claim(call_id, event.id) if needs_claim else True
         elif needs_claim:
-            found, claimed = await asyncio.gather(ctx.calls.get(call_id), inbox.claim(call_id, event.id))
+            found, claimed = await _read_and_claim(ctx, call_id, event.id)
         else:
             found, claimed = await ctx.calls.get(call_id), True
         if found is None:
@@ -122,6 +122,21 @@ async def handle_callback(
         await _dispatch(ctx, found, event, received_at, release=needs_claim)
         handled += 1
     return handled
+
+
+async def _read_and_claim(ctx: FlowContext, call_id: str, event_id: str) -> tuple[Call | None, bool]:
+    """The document read and the inbox claim, together; when either fails the claim is released, so
+    ACS's redelivery of the event runs it rather than being taken for a duplicate."""
+    read, claim = await asyncio.gather(
+        ctx.calls.get(call_id), ctx.services.inbox.claim(call_id, event_id), return_exceptions=True
+    )
+    if isinstance(read, BaseException):
+        if claim is True:
+            await ctx.services.inbox.release(call_id, event_id)
+        raise read
+    if isinstance(claim, BaseException):
+        raise claim
+    return read, claim
 
 
 async def _dispatch(

@@ -70,9 +70,10 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
             text = localized(QUESTIONS[pending.check], c.language)
         else:
             text = ctx.phrase("welcome_back" if c.resumed else "greeting", c)
-        c.messages.append(
-            Message(persona=Persona.ASSISTANT, action=Action.CALL, content=text, source_id=event.id)
-        )
+        if not c.has_message(event.id):  # a redelivery after a failed greeting says it again
+            c.messages.append(
+                Message(persona=Persona.ASSISTANT, action=Action.CALL, content=text, source_id=event.id)
+            )
         greeting.append((text, len(c.initiate.languages) > 1 and not c.language_chosen))
         return True
 
@@ -87,14 +88,21 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
         else None
     )
     spoken = ctx.spoken(call, text)
-    if choose:
-        await ctx.play(call, connection_id, spoken, OperationContext(Purpose.GREETING, event.id))
-        await listen_for_language(ctx, call, connection_id, event.id)
-    else:
-        await ctx.listen(call, connection_id, OperationContext(Purpose.LISTEN, event.id), [spoken])
+    try:
+        if choose:
+            await ctx.play(call, connection_id, spoken, OperationContext(Purpose.GREETING, event.id))
+            await listen_for_language(ctx, call, connection_id, event.id)
+        else:
+            await ctx.listen(call, connection_id, OperationContext(Purpose.LISTEN, event.id), [spoken])
+    except TelephonyError:
+        # ACS refused the greeting (CallGone is not raised here): not greeted, so the redelivered
+        # CallConnected greets and listens again instead of leaving the caller in silence.
+        await ctx.calls.update(call.call_id, lambda c: c.connection.ungreet(connection_id))
+        raise
+    finally:
+        if recording is not None:
+            await recording
     ctx.services.start_warm_up()  # while the greeting plays: the first turn pays no imports nor clients
-    if recording is not None:
-        await recording
 
 
 async def _start_recording(ctx: FlowContext, call_id: str, connection_id: str) -> None:

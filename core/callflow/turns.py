@@ -7,6 +7,9 @@ sentence, on this worker at once and on another through the store (checked at mo
 The caller waits for the answer at most the turn's answer timeouts (run-time options, read once per
 turn): past the soft one a filler is played, past the hard one the bot apologizes and listens again
 (core.callflow.waits).
+A caller who hangs up mid-turn interrupts only the speaking: the model's tool calls still run and are
+stored. A failed event is redelivered by ACS: the first sentence is claimed in the inbox (never said
+twice), and a persisted turn resumes from its stored follow-up (core.callflow.turn_follow_up).
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import contextlib
 import functools
 from typing import Any
 
-from core.callflow.answer import SpokenTurn, apologize, play_first
-from core.callflow.context import FlowContext, TurnHandle
+from core.callflow.answer import SpokenTurn, apologize, play_first, said_key
+from core.callflow.context import FlowContext
 from core.callflow.dialog import say_goodbye
-from core.callflow.endings import perform_when_played
 from core.callflow.events import CallEvent
+from core.callflow.turn_follow_up import follow_up, resumable
 from core.callflow.waits import AnswerClock, AnswerLate, next_within
 from core.errors import ProductError, TelephonyError
 from core.models import (
@@ -31,7 +34,7 @@ from core.models import (
     Message,
     OperationContext,
     Persona,
-    Purpose,
+    TurnFollowUp,
 )
 from core.observability import meter, redact, tracer
 
@@ -73,6 +76,10 @@ async def on_speech(
 
     call_id, turn_id = call.call_id, event.id
     connection_id = event.connection_id or call.connection_id or ""
+    stored = resumable(call, turn_id)
+    if stored is not None:  # a redelivery of a turn already persisted: only its follow-up is left
+        await follow_up(ctx, call, connection_id, stored)
+        return
     if call.counters.turns >= ctx.settings.conversation.max_turns:
         await say_goodbye(ctx, call, event)
         return
@@ -89,17 +96,23 @@ async def on_speech(
     begin = asyncio.create_task(
         ctx.calls.update(call_id, lambda c: c.begin_turn(turn_id, caller), current=call)
     )
-    watcher = asyncio.create_task(_watch_store(ctx, handle, begin))
+    spoken = SpokenTurn(handle=handle)
+    # Claimed while the model thinks: an earlier attempt of this event may have said it already.
+    spoken.said_before = asyncio.create_task(ctx.services.inbox.claim(call_id, said_key(turn_id)))
+    engine_stop = asyncio.Event()
+    watcher = asyncio.create_task(_watch_store(ctx, spoken, begin))
+    relay = asyncio.create_task(_relay_stop(ctx, spoken, engine_stop))
     with tracer().start_as_current_span("callflow.turn") as span:
         span.set_attribute("call.id", call_id)
         span.set_attribute("turn.id", turn_id)
         try:
-            spoken = await _speak(ctx, call, connection_id, handle, caller, cancel, received_at)
+            await _speak(ctx, call, connection_id, spoken, engine_stop, caller, cancel, received_at)
         finally:
             watcher.cancel()
+            relay.cancel()
             if cancel is not None and not cancel.done():
                 await asyncio.gather(cancel, return_exceptions=True)
-            await asyncio.gather(watcher, return_exceptions=True)
+            await asyncio.gather(watcher, relay, spoken.said_before, return_exceptions=True)
             begun = await begin
         await _finish(ctx, begun, connection_id, spoken)
         if spoken.answer_latency_ms is not None:
@@ -113,27 +126,43 @@ async def _cancel_media(ctx: FlowContext, connection_id: str) -> None:
         ctx.log.info("cancel media on %s: %s", connection_id, exc)
 
 
-async def _watch_store(ctx: FlowContext, handle: TurnHandle, begin: asyncio.Task[Call]) -> None:
+async def _watch_store(ctx: FlowContext, spoken: SpokenTurn, begin: asyncio.Task[Call]) -> None:
     """Interrupt the turn when the store says another worker's turn took over (or the call ended)."""
+    handle = spoken.handle
     # asyncio.wait, not gather: cancelling this watcher must never cancel the write it waits for.
     await asyncio.wait({begin})
     while not handle.interrupted:
         await asyncio.sleep(SUPERSEDE_CHECK_S)
         fresh = await ctx.calls.get(handle.call_id)
-        if fresh is None or fresh.status is CallStatus.ENDED or fresh.current_turn_id != handle.turn_id:
+        if fresh is None or fresh.status is CallStatus.ENDED:
+            spoken.hung_up = True
             handle.interrupt()
+        elif fresh.current_turn_id != handle.turn_id:
+            handle.interrupt()
+
+
+async def _relay_stop(ctx: FlowContext, spoken: SpokenTurn, engine_stop: asyncio.Event) -> None:
+    """A newer turn stops the model; a hang-up only silences the turn (its tool calls still run).
+    A hang-up ends the handle without a successor (CallDisconnected); a newer turn replaces it."""
+    handle = spoken.handle
+    await handle.stop.wait()
+    if spoken.hung_up or ctx.memory.running.get(handle.call_id) is None:
+        spoken.hung_up = True
+    else:
+        engine_stop.set()
 
 
 async def _speak(
     ctx: FlowContext,
     call: Call,
     connection_id: str,
-    handle: TurnHandle,
+    result: SpokenTurn,
+    engine_stop: asyncio.Event,
     caller: Message,
     cancel: asyncio.Task[None] | None,
     received_at: float,
-) -> SpokenTurn:
-    result = SpokenTurn(handle=handle)
+) -> None:
+    handle = result.handle
     try:
         engine = ctx.services.engine
     except ProductError as exc:  # no model configured: say so to the caller, keep listening
@@ -143,10 +172,10 @@ async def _speak(
             Message(persona=Persona.ASSISTANT, content=text, source_id=handle.turn_id)
         )
         await play_first(ctx, connection_id, ctx.spoken(call, text), result, cancel, received_at)
-        return result
+        return
     config = ctx.config  # once per turn: a change applies from the next turn
     clock = AnswerClock(received_at, config.answer_soft_timeout_s, config.answer_hard_timeout_s)
-    turn = engine.run(call, None, turn_id=handle.turn_id, stop=handle.stop, extra_messages=[caller])
+    turn = engine.run(call, None, turn_id=handle.turn_id, stop=engine_stop, extra_messages=[caller])
     result.turn = turn
     stream = turn.__aiter__()
 
@@ -160,19 +189,18 @@ async def _speak(
     try:
         speech = await next_within(stream, clock, on_soft=filler)
         while speech is not None:
+            # Once the line is gone the model still runs to the end (its tool calls are stored).
             spoken = ctx.spoken(call, speech.text, speech.style, speech.language)
-            if result.first_context is None:
-                if not await play_first(ctx, connection_id, spoken, result, cancel, received_at):
-                    break
-            elif ctx.memory.is_current(handle):
+            if not result.silent and result.first_pending:
+                await play_first(ctx, connection_id, spoken, result, cancel, received_at)
+            elif not result.silent and ctx.memory.is_current(handle):
                 result.rest.append(spoken)
             speech = await next_within(stream, clock)
     except AnswerLate:
-        if ctx.memory.is_current(handle):
+        if not result.silent and ctx.memory.is_current(handle):
             await apologize(ctx, call, connection_id, result, cancel, received_at)
     finally:
         await stream.aclose()
-    return result
 
 
 async def _finish(ctx: FlowContext, begun: Call, connection_id: str, spoken: SpokenTurn) -> None:
@@ -207,25 +235,19 @@ async def _finish(ctx: FlowContext, begun: Call, connection_id: str, spoken: Spo
         if live and terminal is not None:
             silent = last.part == OperationContext.SILENT
             applied = c.connection.request_ending(kind, last.format(), silent=silent) or applied
+        if live:
+            c.connection.follow_up = follow.model_copy(deep=True)
+            applied = True
         decided.append(live)
         return applied
 
-    state = await ctx.calls.update(begun.call_id, finish, current=begun)
-    if decided and decided[0]:
-        if terminal is not None:
-            for index, item in enumerate(spoken.rest, start=1):
-                context = OperationContext.turn(turn_id, index)
-                try:
-                    await ctx.tel.play(connection_id, item, context=context.format())
-                except TelephonyError as exc:
-                    ctx.log.info("play on %s failed: %s", connection_id, exc)
-            if not spoken.rest:
-                await perform_when_played(ctx, state, last.format(), from_play=False)
-        else:
-            ctx.memory.quiet(turn_id)
-            listen = OperationContext(Purpose.LISTEN, turn_id)
-            await ctx.listen(state, connection_id, listen, spoken.rest)
-    ctx.memory.end_turn(handle)
+    follow = TurnFollowUp(turn_id=turn_id, prompts=spoken.rest, ending=terminal is not None)
+    try:
+        state = await ctx.calls.update(begun.call_id, finish, current=begun)
+        if decided and decided[0]:
+            await follow_up(ctx, state, connection_id, follow)
+    finally:
+        ctx.memory.end_turn(handle)
     if latency is not None and llm_ms is not None:
         instruments = _instruments()
         attributes = {"superseded": superseded}

@@ -36,9 +36,10 @@ from core.engine.toolbox import (
     parse_arguments,
     tool,
 )
+from core.errors import StoreUnavailable
 from core.models import Action, Call, ClaimValueError, Message, Persona, Reminder, utcnow
 from core.models.phone_policy import PhonePolicy
-from core.ports import SmsSender
+from core.ports import EventInbox, SmsSender
 
 SPEECH_SPEED_MIN = 0.75
 SPEECH_SPEED_MAX = 1.5
@@ -85,6 +86,9 @@ class Toolbox(ToolDispatcher):
     sms: SmsSender | None = None
     search: DocumentSearch = field(default_factory=NoDocumentSearch)
     clock: Callable[[], datetime] | None = None
+    # With an inbox and the turn's id, each SMS of a turn is sent once across redeliveries of its event.
+    inbox: EventInbox | None = None
+    turn_id: str = ""
     operations: list[Operation] = field(default_factory=list)
     actions: list[TurnAction] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)
@@ -244,12 +248,33 @@ class Toolbox(ToolDispatcher):
         number = self.call.initiate.phone_number
         if self.phone_policy is not None and not self.phone_policy.allows(number):
             raise ToolError("SMS cannot be sent to the caller's number (not allowed in this deployment).")
+        key = f"{self.turn_id}#sms:{self._sms_sent}"
+        if not await self._first_send(key):
+            self._sms_sent += 1  # an earlier attempt of this turn sent it
+            return "The SMS was sent to the caller."
         if not await self.sms.send(number, message):
+            await self._unsent(key)
             raise ToolError("the SMS could not be sent.")
         self._sms_sent += 1
         sent = Message(persona=Persona.ASSISTANT, action=Action.SMS, content=message)
         self.notes.append(sent)
         return "The SMS was sent to the caller."
+
+    async def _first_send(self, key: str) -> bool:
+        """False when an earlier attempt of this turn (a redelivered event) sent this SMS already."""
+        if self.inbox is None or not self.turn_id:
+            return True
+        try:
+            return await self.inbox.claim(self.call.call_id, key)
+        except StoreUnavailable:
+            return True  # the inbox is down: better sent twice than not at all
+
+    async def _unsent(self, key: str) -> None:
+        if self.inbox is not None and self.turn_id:
+            try:
+                await self.inbox.release(self.call.call_id, key)
+            except StoreUnavailable:
+                pass
 
     # A model told to "transfer me to +1..." passes a number: talk_to_human takes none.
     @tool(

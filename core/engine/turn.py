@@ -32,7 +32,16 @@ from core.engine.toolbox import ToolArgumentError, parse_arguments
 from core.engine.tools import Operation, Toolbox
 from core.errors import ContentFilteredError, ModelUnavailable
 from core.models import Action, Call, Message, Persona, Style, ToolCall, utcnow
-from core.ports import ChatModel, Completed, Restarted, RuntimeConfig, RuntimeSnapshot, SmsSender, TextDelta
+from core.ports import (
+    ChatModel,
+    Completed,
+    EventInbox,
+    Restarted,
+    RuntimeConfig,
+    RuntimeSnapshot,
+    SmsSender,
+    TextDelta,
+)
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,7 @@ class TurnEngine:
         clock: Callable[[], datetime] | None = None,
         slow_llm: ChatModel | None = None,
         runtime: RuntimeConfig | None = None,
+        inbox: EventInbox | None = None,
     ) -> None:
         self.settings = settings
         self.llm = llm
@@ -58,6 +68,7 @@ class TurnEngine:
         self.slow_llm = slow_llm or llm
         self.runtime = runtime
         self.sms = sms
+        self.inbox = inbox
         self.search: DocumentSearch = search or NoDocumentSearch()
         self.clock = clock or utcnow
         self.overrides = settings.conversation.prompt_overrides
@@ -180,6 +191,8 @@ class Turn:
             call=working,
             timezone=engine.settings.conversation.timezone,
             sms=engine.sms,
+            inbox=engine.inbox,
+            turn_id=turn_id,
             search=engine.search,
             clock=engine.clock,
             phone_policy=engine.settings.conversation.phone_policy,

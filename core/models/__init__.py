@@ -29,7 +29,7 @@ from core.models.claim import (
     ClaimValueError,
     normalize_e164,
 )
-from core.models.connection import Connection, EndingKind, PendingAction
+from core.models.connection import Connection, EndingKind, PendingAction, TurnFollowUp
 from core.models.recording import RecordingFile
 from core.models.speech import Choice, OperationContext, Purpose, SpokenText
 
@@ -65,6 +65,7 @@ __all__ = [
     "Style",
     "TimingFigures",
     "ToolCall",
+    "TurnFollowUp",
     "normalize_e164",
     "utcnow",
 ]

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from core.models.speech import SpokenText
 from core.models.verification import PendingResume
 
 # Plays whose end was seen, kept for a pending action's check; older ones cannot matter any more.
@@ -30,6 +31,17 @@ class PendingAction(BaseModel):
     started: bool = False
 
 
+class TurnFollowUp(BaseModel):
+    """What a persisted turn still had to do when it was written: say ``prompts`` (numbered from
+    ``first_index``), then listen, or let its pending ending run. A redelivery of the turn's event
+    (the follow-up failed) resumes from here instead of running the turn again."""
+
+    turn_id: str
+    prompts: list[SpokenText] = Field(default_factory=list)
+    first_index: int = 1
+    ending: bool = False
+
+
 class Connection(BaseModel):
     # Connection id whose CallConnected was handled (the greeting is said once per connection).
     greeted: str | None = None
@@ -44,6 +56,7 @@ class Connection(BaseModel):
     recording: str | None = None
     # An earlier case this call takes up once the caller proves it is theirs (core.models.verification).
     held_case: PendingResume | None = None
+    follow_up: TurnFollowUp | None = None
 
     @property
     def accepts_speech(self) -> bool:
@@ -58,6 +71,13 @@ class Connection(BaseModel):
             self.server_call_id = server_call_id
         return True
 
+    def ungreet(self, connection_id: str) -> bool:
+        """The greeting could not be said: let a redelivered CallConnected say it."""
+        if self.greeted != connection_id:
+            return False
+        self.greeted = None
+        return True
+
     def open(self, turn_id: str) -> None:
         self.open_turn = turn_id
 
@@ -69,6 +89,20 @@ class Connection(BaseModel):
 
     def is_open(self, turn_id: str) -> bool:
         return self.open_turn == turn_id
+
+    def settled(self, turn_id: str) -> bool:
+        """The turn was persisted without a hang-up or transfer: the end of its plays needs no action."""
+        follow_up = self.follow_up
+        return follow_up is not None and follow_up.turn_id == turn_id and not follow_up.ending
+
+    def resumable(self, turn_id: str) -> TurnFollowUp | None:
+        """The follow-up of ``turn_id`` when that turn was persisted (its event is being redelivered)."""
+        follow_up = self.follow_up
+        return (
+            follow_up.model_copy(deep=True)
+            if follow_up is not None and follow_up.turn_id == turn_id
+            else None
+        )
 
     def request_ending(self, kind: EndingKind, context: str, *, silent: bool = False) -> bool:
         """Announce-then-act: remember the action until ``context`` has been played. A silent ending

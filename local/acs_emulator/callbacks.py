@@ -3,7 +3,9 @@
 Each call has its own ordered channel: events of a call are POSTed one after the other, in the order
 they were raised. A failing POST (non-2xx or connection error) is retried after each of
 ``config.retry_delays_s`` before the channel moves on. Test switches: ``duplicate_callbacks`` sends
-every event twice; ``out_of_order_callbacks`` swaps adjacent events of a channel.
+every event twice; ``out_of_order_callbacks`` swaps adjacent events of a channel;
+``concurrent_callbacks`` starts each delivery of a channel at once, after a random jitter of up to
+``CONCURRENT_JITTER_S``, without waiting for the ones before it (unordered, overlapping).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # How long a channel holds an event back, waiting for the next one to swap with (out-of-order mode).
 SWAP_WINDOW_S = 0.05
+# How far apart concurrent deliveries of one channel may start (concurrent mode).
+CONCURRENT_JITTER_S = 0.02
 
 
 def iso_now() -> str:
@@ -81,6 +86,7 @@ class Dispatcher:
         self._session: aiohttp.ClientSession | None = None
         self._channels: dict[str, asyncio.Queue[Delivery]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._concurrent: set[asyncio.Task[None]] = set()
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -93,12 +99,14 @@ class Dispatcher:
         )
 
     async def stop(self) -> None:
-        for task in self._workers.values():
+        tasks = [*self._workers.values(), *self._concurrent]
+        for task in tasks:
             task.cancel()
-        for task in self._workers.values():
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._workers.clear()
+        self._concurrent.clear()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -136,6 +144,11 @@ class Dispatcher:
     async def _run(self, queue: asyncio.Queue[Delivery]) -> None:
         while True:
             first = await queue.get()
+            if self._config.concurrent_callbacks:
+                task = asyncio.get_running_loop().create_task(self._deliver_later(first))
+                self._concurrent.add(task)
+                task.add_done_callback(self._concurrent.discard)
+                continue
             batch = [first]
             if self._config.out_of_order_callbacks:
                 try:
@@ -154,6 +167,17 @@ class Dispatcher:
                     log.exception("delivery to %s failed", delivery.uri)
                 finally:
                     self._done()
+
+    async def _deliver_later(self, delivery: Delivery) -> None:
+        try:
+            await asyncio.sleep(random.uniform(0, CONCURRENT_JITTER_S))
+            await self._deliver(delivery)
+            if self._config.duplicate_callbacks:
+                await self._deliver(delivery)
+        except Exception:  # a bug here must not kill the channel
+            log.exception("delivery to %s failed", delivery.uri)
+        finally:
+            self._done()
 
     def _headers(self, delivery: Delivery) -> dict[str, str]:
         headers = {"Content-Type": "application/json; charset=utf-8"}

@@ -18,7 +18,8 @@ class EmulatorConfig:
 
     ``speed_factor`` scales every simulated duration (speech, silence, ringing): 1.0 is real time,
     0 makes everything instant (still asynchronous and in order). ``duplicate_callbacks`` sends every
-    callback twice; ``out_of_order_callbacks`` swaps adjacent callbacks of a call.
+    callback twice; ``out_of_order_callbacks`` swaps adjacent callbacks of a call;
+    ``concurrent_callbacks`` delivers them all at once, in no order.
     """
 
     access_key: str = DEFAULT_ACCESS_KEY
@@ -28,6 +29,9 @@ class EmulatorConfig:
     speed_factor: float = 0.0
     duplicate_callbacks: bool = False
     out_of_order_callbacks: bool = False
+    # Deliver each callback of a call without waiting for the previous one (as ACS may, on two
+    # instances): unordered and overlapping.
+    concurrent_callbacks: bool = False
     bot_phone_number: str = DEFAULT_BOT_NUMBER
     # Delays (seconds, real time) between delivery attempts of a failing callback or Event Grid event;
     # one attempt more than there are delays.

@@ -123,12 +123,23 @@ class EmulatorControl:
         return result
 
     async def settings(self, **changes: Any) -> dict[str, Any]:
-        """Read (no arguments) or change speed_factor / duplicate_callbacks / out_of_order_callbacks."""
+        """Read (no arguments) or change speed_factor / duplicate_callbacks / out_of_order_callbacks /
+        concurrent_callbacks."""
         if not changes:
             result: dict[str, Any] = await self._request("GET", "/emulator/settings")
             return result
         updated: dict[str, Any] = await self._request("POST", "/emulator/settings", changes)
         return updated
+
+    async def inject(self, operation: str, **fault: Any) -> list[dict[str, Any]]:
+        """Arm a fault: ``status`` (4xx/5xx), ``delay_s``, ``count``, ``skip`` (local.acs_emulator.faults)."""
+        result: list[dict[str, Any]] = (
+            await self._request("POST", "/emulator/faults", {"operation": operation, **fault})
+        )["faults"]
+        return result
+
+    async def clear_faults(self) -> None:
+        await self._request("DELETE", "/emulator/faults")
 
     async def deliveries(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = (await self._request("GET", "/emulator/deliveries"))["deliveries"]

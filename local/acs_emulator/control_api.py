@@ -204,6 +204,7 @@ async def get_settings(request: web.Request) -> web.StreamResponse:
             "speed_factor": config.speed_factor,
             "duplicate_callbacks": config.duplicate_callbacks,
             "out_of_order_callbacks": config.out_of_order_callbacks,
+            "concurrent_callbacks": config.concurrent_callbacks,
             "eventgrid_endpoint": config.eventgrid_endpoint,
             "bot_phone_number": config.bot_phone_number,
             "jwt_issuer": config.jwt_issuer,
@@ -223,6 +224,8 @@ async def update_settings(request: web.Request) -> web.StreamResponse:
             config.duplicate_callbacks = bool(body["duplicate_callbacks"])
         if "out_of_order_callbacks" in body:
             config.out_of_order_callbacks = bool(body["out_of_order_callbacks"])
+        if "concurrent_callbacks" in body:
+            config.concurrent_callbacks = bool(body["concurrent_callbacks"])
         if "eventgrid_endpoint" in body:
             config.eventgrid_endpoint = body["eventgrid_endpoint"] or None
     except (ValueError, TypeError) as exc:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from local.acs_emulator import calling_api, control_api, sms
+from local.acs_emulator import calling_api, control_api, faults, sms
 from local.acs_emulator.auth import hmac_middleware
 from local.acs_emulator.callbacks import Dispatcher
 from local.acs_emulator.calls import Call, CallEngine
@@ -108,6 +108,7 @@ class AcsEmulator:
         self.engine = CallEngine(self.config, self.dispatcher)
         self.sms = SmsStore(self.config)
         self.exchanges: deque[ExchangeRecord] = deque(maxlen=2000)
+        self.faults = faults.FaultTable()
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -126,15 +127,18 @@ class AcsEmulator:
                 exchange_log_middleware(self.exchanges),
                 api_version_middleware,
                 hmac_middleware(lambda: self.config.access_key, _is_data_plane),
+                faults.fault_middleware(self.faults),
             ],
             client_max_size=4 * 1024 * 1024,
         )
         app[calling_api.ENGINE_KEY] = self.engine
         app[SMS_KEY] = self.sms
+        app[faults.FAULTS_KEY] = self.faults
         app.router.add_get(JWKS_PATH, self._jwks)
         calling_api.add_routes(app)
         sms.add_routes(app)
         control_api.add_routes(app)
+        faults.add_routes(app)
         return app
 
     async def _jwks(self, request: web.Request) -> web.StreamResponse:
@@ -189,6 +193,23 @@ class AcsEmulator:
     def set_script(self, phone_number: str, script: str | list[Any] | dict[str, Any] | None) -> None:
         """The script the person on ``phone_number`` follows when the bot calls them."""
         self.engine.scripts[phone_number] = parse_script(script)
+
+    def inject(
+        self,
+        operation: str,
+        *,
+        status: int | None = None,
+        delay_s: float = 0.0,
+        count: int = 1,
+        skip: int = 0,
+    ) -> None:
+        """Make the next ``count`` ``operation`` requests (after ``skip``) fail with ``status`` and/or
+        answer ``delay_s`` late (see local.acs_emulator.faults)."""
+        self.faults.arm(
+            faults.Fault.parse(
+                {"operation": operation, "status": status, "delay_s": delay_s, "count": count, "skip": skip}
+            )
+        )
 
     def set_agent(self, phone_number: str, accept: bool) -> None:
         """Whether the human agent on ``phone_number`` accepts transfers."""
