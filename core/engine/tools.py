@@ -10,6 +10,7 @@ A tool refuses by raising ``ToolError``; dispatch, validation and the notes abou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable
@@ -271,10 +272,8 @@ class Toolbox(ToolDispatcher):
 
     async def _unsent(self, key: str) -> None:
         if self.inbox is not None and self.turn_id:
-            try:
+            with contextlib.suppress(StoreUnavailable):
                 await self.inbox.release(self.call.call_id, key)
-            except StoreUnavailable:
-                pass
 
     # A model told to "transfer me to +1..." passes a number: talk_to_human takes none.
     @tool(
