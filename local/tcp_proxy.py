@@ -3,7 +3,9 @@
     proxy = await TcpProxy(8081).start()        # the app talks to 127.0.0.1:{proxy.port}
     proxy.refuse(6.0)        # for 6 s: open connections are cut, new ones closed at once
     proxy.blackhole(6.0)     # for 6 s: bytes go nowhere (requests hang until the client times out)
-    proxy.heal()             # end the fault now
+    proxy.slow(0.05)         # from now on, every chunk is forwarded 50 ms late (a slow service)
+    proxy.slow(0.3, b"PUT ") # only requests starting so are late (e.g. throttled Cosmos DB writes)
+    proxy.heal()             # end the fault now (and the slowness)
 
 What a client sees is what it sees when a service restarts or a network path drops: resets, or
 silence. When a black hole ends, the connections it held are cut (their state is lost) and new ones
@@ -36,6 +38,8 @@ class TcpProxy:
         self._heal_timer: asyncio.TimerHandle | None = None
         self._healed = asyncio.Event()
         self._healed.set()
+        self._latency = 0.0
+        self._slow_prefix: bytes | None = None
         # Connections the fault touched (refused or held): tests check the fault was actually hit.
         self.faulted = 0
 
@@ -69,7 +73,13 @@ class TcpProxy:
     def blackhole(self, seconds: float) -> None:
         self._fail(Mode.BLACKHOLE, seconds)
 
+    def slow(self, latency_s: float, requests_starting: bytes | None = None) -> None:
+        """Forward late: every chunk, or only client chunks that start with ``requests_starting``."""
+        self._latency = max(0.0, latency_s)
+        self._slow_prefix = requests_starting
+
     def heal(self) -> None:
+        self._latency = 0.0
         if self._heal_timer is not None:
             self._heal_timer.cancel()
             self._heal_timer = None
@@ -111,7 +121,9 @@ class TcpProxy:
                 return
             self._links.add(up_writer)
             await asyncio.gather(
-                self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+                self._pipe(reader, up_writer, upstream=True),
+                self._pipe(up_reader, writer, upstream=False),
+                return_exceptions=True,
             )
             self._links.discard(up_writer)
             up_writer.transport.abort()
@@ -119,7 +131,9 @@ class TcpProxy:
             self._links.discard(writer)
             writer.transport.abort()
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, upstream: bool
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while True:
                 data = await reader.read(65536)
@@ -130,6 +144,10 @@ class TcpProxy:
                     self.faulted += 1
                     await self._healed.wait()
                     break
+                if self._latency and (
+                    self._slow_prefix is None or (upstream and data.startswith(self._slow_prefix))
+                ):
+                    await asyncio.sleep(self._latency)
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()

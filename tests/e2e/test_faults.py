@@ -97,7 +97,8 @@ async def test_a_refused_first_play_is_said_with_the_next_prompt(local_stack: No
     async with fault_stack() as faults:
         stack = faults.stack
         stack.set_rules(_rules(SMS))
-        stack.acs.inject("play", status=500)
+        # A refusal the SDK does not retry (it retries 5xx and 429 itself, absorbing a single one).
+        stack.acs.inject("play", status=400)
         emulated = await _run(stack, [{"say": "Please text me."}, {"say": "Goodbye."}])
         said = bot_lines(stack, emulated)
         assert "I am sending you a text now." in said and "Done, the text is on its way." in said
@@ -110,7 +111,7 @@ async def test_a_refused_greeting_is_greeted_again_on_redelivery(local_stack: No
     async with fault_stack() as faults:
         stack = faults.stack
         stack.set_rules(_rules())
-        stack.acs.inject("recognize", status=503)
+        stack.acs.inject("recognize", status=400)
         emulated = await _run(stack, [{"say": "Goodbye."}])
         said = bot_lines(stack, emulated)
         assert len(said) == 2 and "Contoso" in said[0] and said[1] == "Goodbye then!", said
@@ -124,7 +125,7 @@ async def test_a_redelivered_turn_resumes_without_repeating_or_resending(local_s
         stack = faults.stack
         stack.set_rules(_rules(SMS))
         # The greeting's recognition works; the one after the answer (with its last sentence) fails.
-        stack.acs.inject("recognize", status=500, skip=1)
+        stack.acs.inject("recognize", status=400, skip=1)
         emulated = await _run(stack, [{"say": "Please text me."}, {"say": "Goodbye."}])
         said = bot_lines(stack, emulated)
         assert said.count("I am sending you a text now.") == 1, said
@@ -177,6 +178,8 @@ async def test_concurrent_delivery_never_loses_the_hang_up(local_stack: None) ->
     async with fault_stack(concurrent_callbacks=True) as faults:
         stack = faults.stack
         stack.set_rules(_rules())
+        # Throttled writes: the goodbye's end is handled before the turn is even stored as begun.
+        faults.cosmos.slow(0.3, b"PUT ")
         for _ in range(4):
             emulated = await _run(stack, [{"say": "Goodbye."}], timeout=20)
             said = bot_lines(stack, emulated)
