@@ -22,6 +22,37 @@ DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFP
 ONE_LANGUAGE = {"CONVERSATION__LANGUAGES": "en-US:English:en-US-AvaMultilingualNeural"}
 
 
+GOODBYE = {
+    "user": "(?i)goodbye",
+    "say": "Goodbye then!",
+    "tool_calls": [{"name": "end_call", "arguments": {}}],
+}
+POLICY = {
+    "user": "(?i)policy number is (?P<policy>[A-Z]-\\d+)",
+    "say": "Thank you, I noted your policy number.",
+    "tool_calls": [
+        {"name": "update_claim", "arguments": {"updates": [{"field": "policy_number", "value": "{policy}"}]}}
+    ],
+}
+SMS = {
+    "user": "(?i)text me",
+    "say": "I am sending you a text now.",
+    "tool_calls": [{"name": "send_sms", "arguments": {"message": "Your reference is 42."}}],
+}
+
+
+def fault_rules(*first: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scripted model's answers the fault scenarios use (``first`` wins over the others)."""
+    return [
+        *first,
+        GOODBYE,
+        {"tool_name": "end_call", "say": ""},
+        {"tool_name": "send_sms", "say": "Done, the text is on its way."},
+        {"tool_name": "update_claim", "say": "Anything else?"},
+        {"say": "How can I help?"},
+    ]
+
+
 @dataclass
 class FaultStack:
     stack: CallStack
