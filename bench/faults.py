@@ -63,6 +63,8 @@ HANG_UP_AFTER_VALUE = Call(
     [{"say": "My policy number is C-777."}, {"hangup": True}], claim={"policy_number": "C-777"}
 )
 ASK_HUMAN = Call([{"say": "I want a human."}])
+# The content filter refuses the caller's words: they are stored (flagged), the model never saw them.
+FILTERED = Call([{"say": "My policy number is B-12345."}, {"say": "Goodbye."}])
 
 
 def _at_first_words(action: Callable[[FaultStack], None]) -> Callable[[FaultStack, str], Awaitable[None]]:
@@ -177,8 +179,15 @@ SCENARIOS = [
     Scenario("llm 429", GIVE_POLICY, [POLICY], before=_llm("429", times=2)),
     Scenario("llm 500", GIVE_POLICY, [POLICY], before=_llm("500", times=2)),
     Scenario("llm cut stream", ASK_SMS, [SMS], before=_llm("cut", after_sentences=1)),
-    Scenario("llm content filter", GIVE_POLICY, [POLICY], before=_llm("content_filter")),
-    Scenario("llm slow (filler)", GIVE_POLICY, [POLICY], before=_slow_llm),
+    Scenario("llm content filter", FILTERED, [POLICY], before=_llm("content_filter")),
+    # The emulated caller waits longer than its default 2 s for the slow goodbye.
+    Scenario(
+        "llm slow (filler)",
+        GIVE_POLICY,
+        [POLICY],
+        before=_slow_llm,
+        emulator={"exhausted_script_hangup_s": 6.0},
+    ),
 ]
 
 
@@ -286,6 +295,7 @@ async def main_async(runs: int, only: str | None) -> str:
     from core.bootstrap import reset_services
     from local.stack import LocalStack
 
+    os.environ.setdefault("MONITORING__LOG_LEVEL", "CRITICAL")
     os.environ.setdefault("COSMOS__DATABASE", f"bench-{uuid.uuid4().hex[:8]}")
     os.environ.setdefault("STORAGE__INBOX_TABLE", f"inbox{uuid.uuid4().hex[:8]}")
     local = await asyncio.to_thread(LocalStack().start)

@@ -19,6 +19,7 @@ async def unavailable_as(what: str) -> AsyncIterator[None]:
     except (ServiceRequestError, ServiceResponseError, OSError, TimeoutError) as exc:
         raise StoreUnavailable(f"{what} is unreachable: {type(exc).__name__}") from exc
     except HttpResponseError as exc:
-        if (exc.status_code or 0) < 500:
+        # Throttled (429) or timed out (408) after the SDK's own retries: as retryable as a 5xx.
+        if (exc.status_code or 0) < 500 and exc.status_code not in (408, 429):
             raise
         raise StoreUnavailable(f"{what} failed: HTTP {exc.status_code}") from exc

@@ -132,7 +132,8 @@ async def _read_and_claim(ctx: FlowContext, call_id: str, event_id: str) -> tupl
     )
     if isinstance(read, BaseException):
         if claim is True:
-            await ctx.services.inbox.release(call_id, event_id)
+            with contextlib.suppress(Exception):  # the read's error is the one ACS must see
+                await ctx.services.inbox.release(call_id, event_id)
         raise read
     if isinstance(claim, BaseException):
         raise claim
