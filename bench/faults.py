@@ -305,7 +305,9 @@ async def main_async(runs: int, only: str | None) -> str:
             if only and only not in scenario.name:
                 continue
             tally = Tally()
-            async with fault_stack(**scenario.emulator) as faults:
+            # Emulated callers wait longer than the dead air that counts, so "ended" says who hung up.
+            emulator = {"exhausted_script_hangup_s": DEAD_AIR_S + 2, **scenario.emulator}
+            async with fault_stack(**emulator) as faults:
                 for _ in range(runs):
                     await run_call(faults, scenario, tally)
             results.append((scenario.name, tally))
