@@ -6,7 +6,7 @@ Each scenario is a call with one fault (a store outage through the TCP proxies i
 and Azurite, ACS refusing or delaying a media operation, duplicated / reordered / concurrent callback
 delivery, a failing or slow model, a caller hanging up mid-answer, a post-call job that always fails),
 run --runs times. For each: the caller's lines lost (said, but not stored; or a value they gave that
-the model's tool call did not store), bot sentences heard twice, side effects doubled (SMS, transfers,
+the model's tool call did not store), bot sentences heard twice in one turn, side effects doubled (SMS, transfers,
 post-call jobs), calls with dead air longer than 10 s, and how the calls ended.
 Last line: faults scenarios=<n> runs=<n> lost=<n> doubled=<n> dead_air=<n>
 """
@@ -232,7 +232,7 @@ async def run_call(faults: FaultStack, scenario: Scenario, tally: Tally) -> None
     until = time.monotonic() - started
     if longest_silence_s(stack, emulated.call_id, until=until) > DEAD_AIR_S:
         tally.dead_air += 1
-    said = Counter(e["text"] for e in stack.bot_said(emulated.call_id))
+    said = _said_per_turn(stack.transcript(emulated.call_id))
     tally.heard_twice += sum(n - 1 for n in said.values())
     caller_lines = [e["text"] for e in stack.transcript(emulated.call_id) if e["kind"] == "caller_said"]
     stored = await _stored(faults, number)
@@ -250,6 +250,20 @@ async def run_call(faults: FaultStack, scenario: Scenario, tally: Tally) -> None
     tally.doubled += doubled
     if missing or doubled:
         tally.notes.append(f"lost {missing}, sms {len(sms)}, transfers {len(transfers)}, jobs {len(jobs)}")
+
+
+def _said_per_turn(entries: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    """What the bot said, keyed by the turn (operation context ``purpose:turn_id[:part]``) and text:
+    the same sentence in two turns is two answers, twice in one turn a replay."""
+    said: Counter[tuple[str, str]] = Counter()
+    turn = ""
+    for entry in entries:
+        if entry["kind"] == "media_started":
+            parts = str(entry.get("operation_context") or "").split(":")
+            turn = parts[1] if len(parts) > 1 else ""
+        elif entry["kind"] == "bot_said":
+            said[(turn, entry["text"])] += 1
+    return said
 
 
 async def _stored(faults: FaultStack, number: str) -> Any:
