@@ -33,7 +33,7 @@ async def _stored(stack: CallStack, emulated_call_id: str) -> Any:
 async def test_a_six_second_cosmos_outage_loses_nothing(local_stack: None) -> None:
     async with fault_stack() as faults:
         stack = faults.stack
-        stack.setfault_rules(fault_rules(POLICY))
+        stack.set_rules(fault_rules(POLICY))
         outage = {"refused": False}
 
         # The outage starts as the caller gives the value: the event's read of the call fails.
@@ -75,7 +75,7 @@ async def _wait_for_listening(stack: CallStack, emulated_call_id: str) -> None:
 async def test_a_refused_first_play_is_said_with_the_next_prompt(local_stack: None) -> None:
     async with fault_stack() as faults:
         stack = faults.stack
-        stack.setfault_rules(fault_rules(SMS))
+        stack.set_rules(fault_rules(SMS))
         # A refusal the SDK does not retry (it retries 5xx and 429 itself, absorbing a single one).
         stack.acs.inject("play", status=400)
         emulated = await _run(stack, [{"say": "Please text me."}, {"say": "Goodbye."}])
@@ -89,7 +89,7 @@ async def test_a_refused_first_play_is_said_with_the_next_prompt(local_stack: No
 async def test_a_refused_greeting_is_greeted_again_on_redelivery(local_stack: None) -> None:
     async with fault_stack() as faults:
         stack = faults.stack
-        stack.setfault_rules(fault_rules())
+        stack.set_rules(fault_rules())
         stack.acs.inject("recognize", status=400)
         emulated = await _run(stack, [{"say": "Goodbye."}])
         said = bot_lines(stack, emulated)
@@ -102,7 +102,7 @@ async def test_a_refused_greeting_is_greeted_again_on_redelivery(local_stack: No
 async def test_a_redelivered_turn_resumes_without_repeating_or_resending(local_stack: None) -> None:
     async with fault_stack() as faults:
         stack = faults.stack
-        stack.setfault_rules(fault_rules(SMS))
+        stack.set_rules(fault_rules(SMS))
         # The greeting's recognition works; the one after the answer (with its last sentence) fails.
         stack.acs.inject("recognize", status=400, skip=1)
         emulated = await _run(stack, [{"say": "Please text me."}, {"say": "Goodbye."}])
@@ -117,7 +117,7 @@ async def test_a_redelivered_turn_resumes_without_repeating_or_resending(local_s
 async def test_a_store_outage_after_the_first_sentence_sends_the_sms_once(local_stack: None) -> None:
     async with fault_stack() as faults:
         stack = faults.stack
-        stack.setfault_rules(fault_rules(SMS))
+        stack.set_rules(fault_rules(SMS))
         stack.llm.tokens_per_s = 50  # the answer streams long enough for the outage to start in it
         emulated = stack.acs.start_incoming_call(
             random_number(), [{"say": "Please text me."}, {"say": "Goodbye."}]
@@ -144,7 +144,7 @@ async def _wait_for_first(stack: CallStack, emulated_call_id: str, line: str) ->
 async def test_what_the_caller_says_before_hanging_up_is_stored(local_stack: None) -> None:
     async with fault_stack() as faults:
         stack = faults.stack
-        stack.setfault_rules(fault_rules(POLICY))
+        stack.set_rules(fault_rules(POLICY))
         stack.llm.ttft_s = 0.3  # the caller is gone before the answer's first sentence
         emulated = await _run(stack, [{"say": "My policy number is C-777."}, {"hangup": True}])
         assert stack.acs.call(emulated).ended_by == "caller"
@@ -156,7 +156,7 @@ async def test_what_the_caller_says_before_hanging_up_is_stored(local_stack: Non
 async def test_concurrent_delivery_never_loses_the_hang_up(local_stack: None) -> None:
     async with fault_stack(concurrent_callbacks=True) as faults:
         stack = faults.stack
-        stack.setfault_rules(fault_rules())
+        stack.set_rules(fault_rules())
         # Throttled writes: the goodbye's end is handled before the turn is even stored as begun.
         faults.cosmos.slow(0.3, b"PUT ")
         for _ in range(4):
