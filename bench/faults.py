@@ -8,7 +8,8 @@ delivery, a failing or slow model, a caller hanging up mid-answer, a post-call j
 run --runs times. For each: the caller's lines lost (said, but not stored; or a value they gave that
 the model's tool call did not store), bot sentences heard twice in one turn, side effects doubled (SMS, transfers,
 post-call jobs), calls with dead air longer than 10 s, and how the calls ended.
-Last line: faults scenarios=<n> runs=<n> lost=<n> doubled=<n> dead_air=<n>
+Last line: faults scenarios=<n> runs=<n> lost=<n> doubled=<n> dead_air=<n>, where doubled counts the
+sentences heard twice and the side effects doubled.
 """
 
 from __future__ import annotations
