@@ -98,11 +98,12 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
         # ACS refused the greeting (CallGone is not raised here): not greeted, so the redelivered
         # CallConnected greets and listens again instead of leaving the caller in silence.
         await ctx.calls.update(call.call_id, lambda c: c.connection.ungreet(connection_id))
-        raise
-    finally:
         if recording is not None:
             await recording
+        raise
     ctx.services.start_warm_up()  # while the greeting plays: the first turn pays no imports nor clients
+    if recording is not None:
+        await recording
 
 
 async def _start_recording(ctx: FlowContext, call_id: str, connection_id: str) -> None:
