@@ -146,7 +146,7 @@ param deploySearch bool = true
 param searchSku string = 'basic'
 param searchIndexName string = 'documents'
 @description('Who runs `python -m core.ingest` (azd sets AZURE_PRINCIPAL_ID to the deploying user); empty = nobody.')
-param ingestionPrincipalId string = 
+param ingestionPrincipalId string = ''
 
 param tags object = {}
 
@@ -180,6 +180,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: allTags
     storageAccountName: 'st${resourceToken}'
+    allowSharedKeyAccess: hostingPlan == 'Consumption'
     postCallQueueName: postCallQueueName
     inboxTableName: inboxTableName
     deploymentContainerName: deploymentContainerName

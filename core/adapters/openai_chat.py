@@ -30,6 +30,8 @@ from core.settings import LlmEndpointSettings, LlmSettings
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from core.adapters.identity import CredentialSource
+
 log = logging.getLogger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -86,7 +88,9 @@ def _classify(exc: BaseException) -> Exception:
 class OpenAIChatModel:
     """core.ports.ChatModel over the openai SDK, a primary model and an optional fallback."""
 
-    def __init__(self, settings: LlmSettings, *, slow: bool = False) -> None:
+    def __init__(
+        self, settings: LlmSettings, *, slow: bool = False, credential: CredentialSource | None = None
+    ) -> None:
         """The fast pair (LLM__PRIMARY__*, LLM__FALLBACK__*), or with `slow` the slow pair
         (LLM__SLOW__PRIMARY__*, LLM__SLOW__FALLBACK__*); retries and timeouts are shared."""
         pair, env = (settings.slow, "LLM__SLOW__PRIMARY") if slow else (settings.fast, "LLM__PRIMARY")
@@ -100,7 +104,8 @@ class OpenAIChatModel:
         self._endpoints = [_Endpoint(f"{self.role} primary", pair.primary)]
         if pair.fallback.endpoint and pair.fallback.model:
             self._endpoints.append(_Endpoint(f"{self.role} fallback", pair.fallback))
-        self._credential: Any = None
+        # The worker's credential source (core.bootstrap), for Azure OpenAI without a key.
+        self._credential: CredentialSource | None = credential
 
     @classmethod
     def from_settings(cls, settings: LlmSettings, *, slow: bool = False) -> OpenAIChatModel:
@@ -125,13 +130,9 @@ class OpenAIChatModel:
                     timeout=settings.timeout_s,
                     max_retries=0,
                 )
-            from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
+            from core.adapters.identity import bearer_token_provider, require
 
-            if self._credential is None:
-                self._credential = DefaultAzureCredential()
-            provider = get_bearer_token_provider(
-                self._credential, "https://cognitiveservices.azure.com/.default"
-            )
+            provider = bearer_token_provider(require(self._credential, "Azure OpenAI", "LLM__*__API_KEY"))
             return AsyncAzureOpenAI(
                 azure_endpoint=settings.endpoint,
                 api_version=settings.api_version,
@@ -160,9 +161,6 @@ class OpenAIChatModel:
             if endpoint.client is not None:
                 await endpoint.client.close()
                 endpoint.client = None
-        if self._credential is not None:
-            await self._credential.close()
-            self._credential = None
 
     # -- retry plan -------------------------------------------------------------------------------
 
