@@ -310,6 +310,7 @@ module roles 'modules/roles.bicep' = {
     principalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.name
     cosmosAccountName: cosmos.outputs.name
+    acsName: acs.outputs.name
     openAiAccountName: deployAzureOpenAI ? openAi.outputs.name : ''
     appConfigurationName: deployAppConfiguration ? appConfiguration.outputs.name : ''
   }
