@@ -37,6 +37,11 @@ def configure(settings: Settings) -> bool:
 _content_logging = [False]
 
 
+def content_logging() -> bool:
+    """Whether conversation text and phone numbers may go into logs, spans and metrics."""
+    return _content_logging[0]
+
+
 def redact(value: str | None) -> str:
     """The value itself when content logging is on; otherwise a short stable fingerprint."""
     if value is None:

@@ -125,6 +125,7 @@ class StorageSettings(BaseModel):
     def service_url(self, service: Literal["blob", "queue", "table"]) -> str:
         """https://<account>.<service>.<suffix>: the endpoint of an identity-based connection."""
         return f"https://{self.account_name}.{service}.{self.endpoint_suffix}"
+
     inbox_table: str = "eventinbox"
     post_call_queue: str = "post-call"
 

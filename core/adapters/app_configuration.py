@@ -79,7 +79,9 @@ class AppConfigurationRuntime:
         retry: dict[str, Any] = {"retry_total": 1, "retry_backoff_factor": 0.2}
         if self.options.connection_string:
             return AzureAppConfigurationClient.from_connection_string(self.options.connection_string, **retry)
-        credential = require(self._credential_source, "App Configuration", "APP_CONFIGURATION__CONNECTION_STRING")
+        credential = require(
+            self._credential_source, "App Configuration", "APP_CONFIGURATION__CONNECTION_STRING"
+        )
         return AzureAppConfigurationClient(self.options.endpoint, credential, **retry)
 
     @property

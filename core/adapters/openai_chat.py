@@ -26,6 +26,7 @@ from core.engine.prompts import continuation_messages
 from core.errors import ContentFilteredError, ModelNotConfiguredError, ModelUnavailable
 from core.ports import ChatEvent, ChatMessage, Completed, Restarted, TextDelta, ToolCallRequest, Usage
 from core.settings import LlmEndpointSettings, LlmSettings
+from core.telemetry import ModelCall
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -234,31 +235,41 @@ class OpenAIChatModel:
         finish_reason: str | None = None
         usage: Usage | None = None
         text: list[str] = []
-        try:
-            response = await self._client(endpoint).chat.completions.create(**kwargs)
-            async for chunk in response:
-                if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    if delta is not None and delta.content:
-                        text.append(delta.content)
-                        yield TextDelta(delta.content)
-                    for tool_delta in (delta.tool_calls if delta is not None else None) or []:
-                        current = calls.setdefault(tool_delta.index, ToolCallRequest("", "", ""))
-                        if tool_delta.id:
-                            current.id = tool_delta.id
-                        if tool_delta.function is not None:
-                            if tool_delta.function.name:
-                                current.name += tool_delta.function.name
-                            if tool_delta.function.arguments:
-                                current.arguments += tool_delta.function.arguments
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-        except (ContentFilteredError, _TransientError, _PermanentError):
-            raise
-        except Exception as exc:
-            raise _classify(exc) from exc
+        response_model: str | None = None
+        with _model_call(endpoint, messages, kwargs["temperature"]) as traced:
+            try:
+                response = await self._client(endpoint).chat.completions.create(**kwargs)
+                async for chunk in response:
+                    response_model = getattr(chunk, "model", None) or response_model
+                    if chunk.usage is not None:
+                        usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+                    for choice in chunk.choices or []:
+                        delta = choice.delta
+                        if delta is not None and delta.content:
+                            text.append(delta.content)
+                            yield TextDelta(delta.content)
+                        for tool_delta in (delta.tool_calls if delta is not None else None) or []:
+                            current = calls.setdefault(tool_delta.index, ToolCallRequest("", "", ""))
+                            if tool_delta.id:
+                                current.id = tool_delta.id
+                            if tool_delta.function is not None:
+                                if tool_delta.function.name:
+                                    current.name += tool_delta.function.name
+                                if tool_delta.function.arguments:
+                                    current.arguments += tool_delta.function.arguments
+                        if choice.finish_reason:
+                            finish_reason = choice.finish_reason
+            except (ContentFilteredError, _TransientError, _PermanentError):
+                raise
+            except Exception as exc:
+                raise _classify(exc) from exc
+            traced.finished(
+                response_model=response_model,
+                finish_reason=finish_reason,
+                input_tokens=usage.prompt_tokens if usage else None,
+                output_tokens=usage.completion_tokens if usage else None,
+                output_text="".join(text),
+            )
         if finish_reason == "content_filter":
             raise ContentFilteredError("the answer was filtered")
         if finish_reason is None:
@@ -285,9 +296,11 @@ class OpenAIChatModel:
                 if attempt:
                     await self._backoff(attempt - 1)
                 try:
-                    response = await self._client(endpoint).chat.completions.create(
-                        model=endpoint.settings.model, messages=cast(Any, list(messages)), **kwargs
-                    )
+                    with _model_call(endpoint, messages, kwargs.get("temperature")) as traced:
+                        response = await self._client(endpoint).chat.completions.create(
+                            model=endpoint.settings.model, messages=cast(Any, list(messages)), **kwargs
+                        )
+                        _trace_response(traced, response)
                 except Exception as exc:
                     error = _classify(exc)
                     if isinstance(error, ContentFilteredError):
@@ -337,6 +350,24 @@ class OpenAIChatModel:
                 },
             ]
         raise ModelUnavailable(f"no valid {schema.__name__} after {attempts} attempts: {problem}")
+
+
+def _model_call(endpoint: _Endpoint, messages: Sequence[ChatMessage], temperature: float | None) -> ModelCall:
+    """A GenAI span and metrics around one request (core.telemetry)."""
+    settings = endpoint.settings
+    return ModelCall("chat", settings.provider, settings.model, messages=messages, temperature=temperature)
+
+
+def _trace_response(traced: ModelCall, response: Any) -> None:
+    choice = response.choices[0] if response.choices else None
+    usage = response.usage
+    traced.finished(
+        response_model=getattr(response, "model", None),
+        finish_reason=choice.finish_reason if choice is not None else None,
+        input_tokens=usage.prompt_tokens if usage else None,
+        output_tokens=usage.completion_tokens if usage else None,
+        output_text=(choice.message.content or "") if choice is not None else "",
+    )
 
 
 def _strip_fences(content: str) -> str:

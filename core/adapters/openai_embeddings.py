@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.adapters.identity import CredentialSource, bearer_token_provider, require
 from core.engine.search import DocumentSearchUnavailable

@@ -44,7 +44,6 @@ class StorageQueueSender:
             if name not in self._queues:
                 from azure.core.exceptions import ResourceExistsError
                 from azure.storage.queue import BinaryBase64EncodePolicy
-                from azure.storage.queue.aio import QueueServiceClient
 
                 if self._service is None:
                     self._service = self._make_service()

@@ -52,7 +52,6 @@ class TableEventInbox:
         async with self._lock:
             if self._table is None:
                 from azure.core.exceptions import ResourceExistsError
-                from azure.data.tables.aio import TableServiceClient
 
                 if self._service is None:
                     self._service = self._make_service()

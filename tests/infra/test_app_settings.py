@@ -93,7 +93,9 @@ def test_the_only_api_keys_are_the_users_own_optional_ones() -> None:
         if not name.split("#")[0].endswith("API_KEY"):
             continue
         assert value in secure, f"{name} = {value} is not a @secure() parameter"
-        assert re.search(rf"empty\({value}\)[^\n]*\?\s*\{{\}}\s*:", text), f"{name} is written even when empty"
+        assert re.search(rf"empty\({value}\)[^\n]*\?\s*\{{\}}\s*:", text), (
+            f"{name} is written even when empty"
+        )
 
 
 @pytest.mark.parametrize(
