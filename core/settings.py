@@ -102,8 +102,7 @@ def parse_next_actions(raw: str) -> tuple[str, ...]:
 
 class CosmosSettings(BaseModel):
     endpoint: str = "http://127.0.0.1:8081"
-    # Empty: Entra ID (the worker's managed identity). With APP_MODE=azure, leaving it unset means
-    # empty (the emulator's key is a local default only).
+    # Empty (unset with APP_MODE=azure): Entra ID, the worker's managed identity.
     key: str = COSMOS_EMULATOR_KEY
     database: str = "callcenter"
     container: str = "calls"
@@ -132,8 +131,7 @@ class StorageSettings(BaseModel):
 
 class AcsSettings(BaseModel):
     endpoint: str = "http://127.0.0.1:8090"
-    # Empty: Entra ID (the worker's managed identity). With APP_MODE=azure, leaving it unset means
-    # empty (the emulator's key is a local default only).
+    # Empty (unset with APP_MODE=azure): Entra ID, the worker's managed identity.
     access_key: str = ACS_EMULATOR_KEY
     phone_number: str = "+15550100000"
     # Public base URL of this app, used to build callback URLs ACS can reach.
@@ -371,10 +369,8 @@ class Settings(BaseSettings):
                 + ", ".join(missing)
             )
         # Keys are never required in Azure: the emulators' keys, left unset, mean the managed identity.
-        if "key" not in self.cosmos.model_fields_set:
-            self.cosmos.key = ""
-        if "access_key" not in self.acs.model_fields_set:
-            self.acs.access_key = ""
+        self.cosmos.key = self.cosmos.key if "key" in self.cosmos.model_fields_set else ""
+        self.acs.access_key = self.acs.access_key if "access_key" in self.acs.model_fields_set else ""
         return self
 
 
