@@ -75,40 +75,52 @@ class _Lazy(Generic[T]):
         obj.built[self._name] = value
 
 
+def _credential(s: Services) -> Any:
+    """The worker's one Entra ID credential (DefaultAzureCredential), for every client without a key."""
+    from core.adapters.identity import build_credential
+
+    return build_credential()
+
+
+def _identity(s: Services) -> Callable[[], Any]:
+    # A source, not the credential: built only if an adapter turns out to have no key.
+    return lambda: s.credential
+
+
 def _calls(s: Services) -> CallStore:
     from core.adapters.cosmos_store import CosmosCallStore
 
-    return CosmosCallStore(s.settings.cosmos)
+    return CosmosCallStore(s.settings.cosmos, _identity(s))
 
 
 def _inbox(s: Services) -> EventInbox:
     from core.adapters.table_inbox import TableEventInbox
 
-    return TableEventInbox(s.settings.storage)
+    return TableEventInbox(s.settings.storage, _identity(s))
 
 
 def _queues(s: Services) -> QueueSender:
     from core.adapters.storage_queue import StorageQueueSender
 
-    return StorageQueueSender(s.settings.storage)
+    return StorageQueueSender(s.settings.storage, _identity(s))
 
 
 def _telephony(s: Services) -> Telephony:
     from core.adapters.acs_telephony import AcsTelephony
 
-    return AcsTelephony(s.settings.acs)
+    return AcsTelephony(s.settings.acs, _identity(s))
 
 
 def _recordings(s: Services) -> RecordingStore:
     from core.adapters.blob_recordings import BlobRecordingStore
 
-    return BlobRecordingStore(s.settings.storage, s.settings.recordings)
+    return BlobRecordingStore(s.settings.storage, s.settings.recordings, _identity(s))
 
 
 def _sms(s: Services) -> SmsSender:
     from core.adapters.acs_sms import AcsSmsSender
 
-    return AcsSmsSender(s.settings.acs)
+    return AcsSmsSender(s.settings.acs, _identity(s))
 
 
 def _chat_model(s: Services) -> ChatModel:
@@ -116,7 +128,7 @@ def _chat_model(s: Services) -> ChatModel:
     no model endpoint is set."""
     from core.adapters.openai_chat import OpenAIChatModel
 
-    return OpenAIChatModel(s.settings.llm)
+    return OpenAIChatModel(s.settings.llm, credential=_identity(s))
 
 
 def _slow_chat_model(s: Services) -> ChatModel:
@@ -126,7 +138,7 @@ def _slow_chat_model(s: Services) -> ChatModel:
         return s.chat_model
     from core.adapters.openai_chat import OpenAIChatModel
 
-    return OpenAIChatModel(s.settings.llm, slow=True)
+    return OpenAIChatModel(s.settings.llm, slow=True, credential=_identity(s))
 
 
 def _runtime_config(s: Services) -> RuntimeConfig:
@@ -137,7 +149,7 @@ def _runtime_config(s: Services) -> RuntimeConfig:
         return StaticRuntimeConfig(s.settings)
     from core.adapters.app_configuration import AppConfigurationRuntime
 
-    return AppConfigurationRuntime(s.settings)
+    return AppConfigurationRuntime(s.settings, _identity(s))
 
 
 def _verifier(s: Services) -> CallbackVerifier:
@@ -156,22 +168,22 @@ def _search(s: Services) -> DocumentSearch:
     from core.adapters.ai_search import AiSearch
     from core.adapters.openai_embeddings import OpenAIEmbeddings
 
-    embeddings = OpenAIEmbeddings(settings.embeddings) if settings.embeddings.endpoint else None
-    return AiSearch(settings, embeddings)
+    embeddings = OpenAIEmbeddings(settings.embeddings, _identity(s)) if settings.embeddings.endpoint else None
+    return AiSearch(settings, embeddings, _identity(s))
 
 
 def _document_index(s: Services) -> DocumentIndex:
     """The index's write side, for the ingestion command; needs SEARCH__ENDPOINT."""
     from core.adapters.ai_search import AiSearch
 
-    return AiSearch(s.settings.search)
+    return AiSearch(s.settings.search, credential=_identity(s))
 
 
 def _embeddings(s: Services) -> Embeddings:
     """Needs SEARCH__EMBEDDINGS__ENDPOINT."""
     from core.adapters.openai_embeddings import OpenAIEmbeddings
 
-    return OpenAIEmbeddings(s.settings.search.embeddings)
+    return OpenAIEmbeddings(s.settings.search.embeddings, _identity(s))
 
 
 def _engine(s: Services) -> TurnEngine:
@@ -197,6 +209,7 @@ def _flow(s: Services) -> CallFlow:
 class Services:
     """The worker's ports and services. Readiness checks the storage every invocation depends on."""
 
+    credential = _Lazy(_credential)
     calls = _Lazy(_calls)
     inbox = _Lazy(_inbox)
     queues = _Lazy(_queues)
@@ -270,7 +283,11 @@ class Services:
             self._warm_up = None
         built, self.built = self.built, {}
         closed: set[int] = set()
-        for value in built.values():
+        # The credential last: the clients above may still hold tokens from it.
+        credential = built.pop("credential", None)
+        for value in [*built.values(), credential]:
+            if value is None:
+                continue
             if id(value) in closed:  # the slow model may be the fast one
                 continue
             closed.add(id(value))

@@ -37,6 +37,22 @@ def configure(settings: Settings) -> bool:
 _content_logging = [False]
 
 
+def destination(settings: Settings) -> str:
+    """Where traces, metrics and logs go, in words (the connection string's key is not shown)."""
+    connection = settings.applicationinsights_connection_string
+    if not connection:
+        return "nowhere: APPLICATIONINSIGHTS_CONNECTION_STRING is empty (set it to export to Application Insights)"
+    parts = dict(p.split("=", 1) for p in connection.split(";") if "=" in p)
+    where = parts.get("IngestionEndpoint", "the default ingestion endpoint")
+    content = "with" if settings.monitoring.content_logging else "without"
+    return f"Application Insights through {where} ({content} conversation content)"
+
+
+def content_logging() -> bool:
+    """Whether conversation text and phone numbers may go into logs, spans and metrics."""
+    return _content_logging[0]
+
+
 def redact(value: str | None) -> str:
     """The value itself when content logging is on; otherwise a short stable fingerprint."""
     if value is None:

@@ -102,6 +102,7 @@ def parse_next_actions(raw: str) -> tuple[str, ...]:
 
 class CosmosSettings(BaseModel):
     endpoint: str = "http://127.0.0.1:8081"
+    # Empty (unset with APP_MODE=azure): Entra ID, the worker's managed identity.
     key: str = COSMOS_EMULATOR_KEY
     database: str = "callcenter"
     container: str = "calls"
@@ -111,12 +112,26 @@ class CosmosSettings(BaseModel):
 
 class StorageSettings(BaseModel):
     connection_string: str = "UseDevelopmentStorage=true"
+    # Set: identity-based connection to this account (wins over the connection string), as the
+    # Functions host's own AzureWebJobsStorage__accountName.
+    account_name: str = ""
+    endpoint_suffix: str = "core.windows.net"
+
+    @property
+    def uses_identity(self) -> bool:
+        return bool(self.account_name)
+
+    def service_url(self, service: Literal["blob", "queue", "table"]) -> str:
+        """https://<account>.<service>.<suffix>: the endpoint of an identity-based connection."""
+        return f"https://{self.account_name}.{service}.{self.endpoint_suffix}"
+
     inbox_table: str = "eventinbox"
     post_call_queue: str = "post-call"
 
 
 class AcsSettings(BaseModel):
     endpoint: str = "http://127.0.0.1:8090"
+    # Empty (unset with APP_MODE=azure): Entra ID, the worker's managed identity.
     access_key: str = ACS_EMULATOR_KEY
     phone_number: str = "+15550100000"
     # Public base URL of this app, used to build callback URLs ACS can reach.
@@ -333,9 +348,7 @@ class Settings(BaseSettings):
             name
             for name, value, local_default in (
                 ("COSMOS__ENDPOINT", self.cosmos.endpoint, CosmosSettings().endpoint),
-                ("COSMOS__KEY", self.cosmos.key, COSMOS_EMULATOR_KEY),
                 ("ACS__ENDPOINT", self.acs.endpoint, AcsSettings().endpoint),
-                ("ACS__ACCESS_KEY", self.acs.access_key, ACS_EMULATOR_KEY),
                 ("ACS__PHONE_NUMBER", self.acs.phone_number, AcsSettings().phone_number),
                 ("ACS__CALLBACK_BASE_URL", self.acs.callback_base_url, AcsSettings().callback_base_url),
                 ("ACS__JWKS_URL", self.acs.jwks_url, AcsSettings().jwks_url),
@@ -347,11 +360,17 @@ class Settings(BaseSettings):
         ]
         if self.acs.recording_enabled and self.recordings.container_url == RecordingSettings().container_url:
             missing.append("RECORDINGS__CONTAINER_URL")
+        storage = self.storage
+        if not storage.uses_identity and "connection_string" not in storage.model_fields_set:
+            missing.append("STORAGE__ACCOUNT_NAME (or STORAGE__CONNECTION_STRING)")
         if missing:
             raise ValueError(
                 "APP_MODE=azure requires these settings (their defaults only fit the local stack): "
                 + ", ".join(missing)
             )
+        # Keys are never required in Azure: the emulators' keys, left unset, mean the managed identity.
+        self.cosmos.key = self.cosmos.key if "key" in self.cosmos.model_fields_set else ""
+        self.acs.access_key = self.acs.access_key if "access_key" in self.acs.model_fields_set else ""
         return self
 
 

@@ -146,7 +146,38 @@ param deploySearch bool = true
 param searchSku string = 'basic'
 param searchIndexName string = 'documents'
 @description('Who runs `python -m core.ingest` (azd sets AZURE_PRINCIPAL_ID to the deploying user); empty = nobody.')
-param ingestionPrincipalId string = 
+param ingestionPrincipalId string = ''
+
+// --- Operations (workbook and alerts) ---------------------------------------------------------
+
+@description('E-mail that receives the alerts (answer latency p95, function failures, post-call poison); empty = portal only.')
+param alertEmail string = ''
+@description('Answer latency p95 (ms) above which an alert fires.')
+param answerLatencyP95ThresholdMs int = 1500
+@description('Failed function invocations in 15 minutes above which an alert fires.')
+param functionFailureThreshold int = 5
+@description('Model prices per million tokens shown in the workbook (cost per call).')
+param llmInputPricePer1M string = '0.40'
+param llmOutputPricePer1M string = '1.60'
+
+// --- Content safety (Azure OpenAI content filter) ---------------------------------------------
+
+@allowed(['Low', 'Medium', 'High'])
+@description('Severity from which hate is blocked, in prompts and completions (Low blocks the most).')
+param contentFilterHateLevel string = 'Medium'
+@allowed(['Low', 'Medium', 'High'])
+param contentFilterSexualLevel string = 'Medium'
+@allowed(['Low', 'Medium', 'High'])
+param contentFilterViolenceLevel string = 'Medium'
+@allowed(['Low', 'Medium', 'High'])
+param contentFilterSelfHarmLevel string = 'Medium'
+@description('Block jailbreak attempts (prompt shields) in what callers say.')
+param contentFilterJailbreak bool = true
+@description('Block indirect attacks (prompt shields) in documents and tool results given to the model.')
+param contentFilterIndirectAttack bool = true
+@allowed(['Default', 'Asynchronous_filter'])
+@description('Default: the stream is filtered before it is returned. Asynchronous_filter: tokens stream at once and are filtered after (lower answer latency, a harmful sentence may be spoken before the filter stops the answer).')
+param contentFilterStreamingMode string = 'Default'
 
 param tags object = {}
 
@@ -174,12 +205,28 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module dashboard 'modules/dashboard.bicep' = {
+  name: 'dashboard'
+  params: {
+    location: location
+    tags: allTags
+    appInsightsName: monitoring.outputs.appInsightsName
+    resourceToken: resourceToken
+    alertEmail: alertEmail
+    answerLatencyP95ThresholdMs: answerLatencyP95ThresholdMs
+    functionFailureThreshold: functionFailureThreshold
+    inputPricePer1M: llmInputPricePer1M
+    outputPricePer1M: llmOutputPricePer1M
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
     location: location
     tags: allTags
     storageAccountName: 'st${resourceToken}'
+    allowSharedKeyAccess: hostingPlan == 'Consumption'
     postCallQueueName: postCallQueueName
     inboxTableName: inboxTableName
     deploymentContainerName: deploymentContainerName
@@ -224,6 +271,15 @@ module openAi 'modules/openai.bicep' = if (deployAzureOpenAI) {
     fallbackModelVersion: openAiFallbackModelVersion
     fallbackSkuName: openAiDeploymentSku
     fallbackCapacity: openAiFallbackDeploymentCapacity
+    contentFilter: {
+      hate: contentFilterHateLevel
+      sexual: contentFilterSexualLevel
+      violence: contentFilterViolenceLevel
+      selfHarm: contentFilterSelfHarmLevel
+      jailbreak: contentFilterJailbreak
+      indirectAttack: contentFilterIndirectAttack
+      mode: contentFilterStreamingMode
+    }
   }
 }
 
@@ -309,6 +365,7 @@ module roles 'modules/roles.bicep' = {
     principalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.name
     cosmosAccountName: cosmos.outputs.name
+    acsName: acs.outputs.name
     openAiAccountName: deployAzureOpenAI ? openAi.outputs.name : ''
     appConfigurationName: deployAppConfiguration ? appConfiguration.outputs.name : ''
   }
@@ -363,4 +420,5 @@ output OPENAI_ENDPOINT string = openAiEndpoint
 output EVENT_GRID_SYSTEM_TOPIC string = eventGrid.outputs.systemTopicName
 output SEARCH_ENDPOINT string = deploySearch ? search.outputs.endpoint : ''
 output SEARCH_INDEX string = searchIndexName
+output WORKBOOK_ID string = dashboard.outputs.workbookId
 output APP_CONFIGURATION_ENDPOINT string = deployAppConfiguration ? appConfiguration.outputs.endpoint : ''

@@ -162,6 +162,9 @@ async def run(args: argparse.Namespace) -> int:
             f"&code={settings.http.function_key}"
         )
         print(f"Function app on {host.base_url}, ACS emulator on {acs.base_url}.", flush=True)
+        from core.observability import destination
+
+        print(f"Traces, metrics and logs go {destination(settings)}.", flush=True)
         if args.canned:
             print(
                 "\n*** CANNED DEMO: a scripted caller and the scripted LLM (no real model). ***\n", flush=True

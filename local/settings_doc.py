@@ -30,15 +30,21 @@ DESCRIPTIONS: dict[str, str] = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Azure Monitor export of traces, metrics and logs; empty = nothing "
     "leaves the process",
     "COSMOS__ENDPOINT": "Cosmos DB account endpoint",
-    "COSMOS__KEY": "Cosmos DB key (the default is the public emulator key)",
+    "COSMOS__KEY": "Cosmos DB key (the default is the public emulator key); unset with APP_MODE=azure = Entra ID "
+    "(managed identity, Cosmos DB Built-in Data Contributor)",
     "COSMOS__DATABASE": "Database holding the calls",
     "COSMOS__CONTAINER": "Container of call documents (partition key `/call_id`)",
     "COSMOS__ENDPOINT_DISCOVERY": "Let the SDK discover regional endpoints (true in Azure, false locally)",
-    "STORAGE__CONNECTION_STRING": "Storage account for the event inbox table and the queues",
+    "STORAGE__CONNECTION_STRING": "Storage account for the event inbox table and the queues (with a key); "
+    "STORAGE__ACCOUNT_NAME wins over it",
+    "STORAGE__ACCOUNT_NAME": "Storage account reached with Entra ID (identity-based, no key); empty = the "
+    "connection string",
+    "STORAGE__ENDPOINT_SUFFIX": "DNS suffix of the identity-based storage endpoints",
     "STORAGE__INBOX_TABLE": "Table of claimed event ids (at-least-once delivery guard)",
     "STORAGE__POST_CALL_QUEUE": "Queue of post-call jobs (`<name>-poison` receives failed ones)",
     "ACS__ENDPOINT": "Azure Communication Services endpoint (`http://` allowed for the emulator)",
-    "ACS__ACCESS_KEY": "ACS access key (HMAC request signing)",
+    "ACS__ACCESS_KEY": "ACS access key (HMAC request signing); unset with APP_MODE=azure = Entra ID (managed "
+    "identity)",
     "ACS__PHONE_NUMBER": "The bot's phone number (E.164), bought in ACS",
     "ACS__CALLBACK_BASE_URL": "Public base URL of this app; ACS posts call events under it",
     "ACS__JWKS_URL": "Where ACS publishes the keys that sign its callbacks",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from core.adapters.identity import CredentialSource, require
 from core.observability import logger, redact
 
 if TYPE_CHECKING:
@@ -21,8 +22,9 @@ class AcsSmsSender:
     """Sends one SMS from the product's ACS number. Never raises for a provider failure: the caller
     gets False and decides (a tool answers the model, the post-call job retries)."""
 
-    def __init__(self, settings: AcsSettings) -> None:
+    def __init__(self, settings: AcsSettings, credential: CredentialSource | None = None) -> None:
         self._settings = settings
+        self._credential_source = credential
         self._client: SmsClient | None = None
         self._lock = asyncio.Lock()
 
@@ -34,8 +36,12 @@ class AcsSmsSender:
                 from azure.communication.sms.aio import SmsClient
                 from azure.core.credentials import AzureKeyCredential
 
+                key = self._settings.access_key
                 self._client = SmsClient(
-                    self._settings.endpoint, AzureKeyCredential(self._settings.access_key)
+                    self._settings.endpoint,
+                    AzureKeyCredential(key)
+                    if key
+                    else require(self._credential_source, "ACS SMS", "ACS__ACCESS_KEY"),
                 )
         return self._client
 

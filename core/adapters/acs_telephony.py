@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.adapters.identity import CredentialSource, require
 from core.adapters.ssml import to_ssml
 from core.errors import CallGone, TelephonyError, TelephonyRefused
 from core.models import Choice, SpokenText
@@ -51,8 +52,9 @@ async def _translated(action: str) -> AsyncIterator[None]:
 class AcsTelephony:
     """core.ports.Telephony on ACS Call Automation."""
 
-    def __init__(self, settings: AcsSettings) -> None:
+    def __init__(self, settings: AcsSettings, credential: CredentialSource | None = None) -> None:
         self._settings = settings
+        self._credential_source = credential
         self._client: CallAutomationClient | None = None
         self._connections: dict[str, CallConnectionClient] = {}
         self._lock = asyncio.Lock()
@@ -64,8 +66,12 @@ class AcsTelephony:
                     from azure.communication.callautomation.aio import CallAutomationClient
                     from azure.core.credentials import AzureKeyCredential
 
+                    key = self._settings.access_key
                     self._client = CallAutomationClient(
-                        self._settings.endpoint, AzureKeyCredential(self._settings.access_key)
+                        self._settings.endpoint,
+                        AzureKeyCredential(key)
+                        if key
+                        else require(self._credential_source, "ACS Call Automation", "ACS__ACCESS_KEY"),
                     )
         return self._client
 

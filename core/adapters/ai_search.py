@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from core.adapters.identity import CredentialSource, require
 from core.engine.search import DocumentSearchUnavailable, bound_hits
 from core.observability import logger
 from core.ports import DocumentHit, Embeddings, IndexedChunk
@@ -49,14 +50,19 @@ async def _unavailable_as(what: str) -> AsyncIterator[None]:
 class AiSearch:
     """One index: search (the DocumentSearch port) and, for ingestion, the DocumentIndex port."""
 
-    def __init__(self, settings: SearchSettings, embeddings: Embeddings | None = None) -> None:
+    def __init__(
+        self,
+        settings: SearchSettings,
+        embeddings: Embeddings | None = None,
+        credential: CredentialSource | None = None,
+    ) -> None:
         if not settings.endpoint:
             raise ValueError("SEARCH__ENDPOINT is not set: no search service to call")
         self.settings = settings
         self.embeddings = embeddings
         self._search_client: SearchClient | None = None
         self._index_client: SearchIndexClient | None = None
-        self._credential: Any = None
+        self._credential_source = credential
         self._has_vectorizer: bool | None = None
 
     # -- clients ----------------------------------------------------------------------------------
@@ -66,11 +72,7 @@ class AiSearch:
             from azure.core.credentials import AzureKeyCredential
 
             return AzureKeyCredential(self.settings.api_key)
-        if self._credential is None:
-            from azure.identity.aio import DefaultAzureCredential
-
-            self._credential = DefaultAzureCredential()
-        return self._credential
+        return require(self._credential_source, "Azure AI Search", "SEARCH__API_KEY")
 
     @property
     def client(self) -> SearchClient:
@@ -98,11 +100,12 @@ class AiSearch:
         return self._index_client
 
     async def close(self) -> None:
-        for client in (self._search_client, self._index_client, self.embeddings, self._credential):
+        # The credential is the worker's: core.bootstrap closes it.
+        for client in (self._search_client, self._index_client, self.embeddings):
             close = getattr(client, "close", None)
             if close is not None:
                 await close()
-        self._search_client = self._index_client = self._credential = None
+        self._search_client = self._index_client = None
 
     # -- search -----------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from core.adapters.identity import CredentialSource, require
 from core.runtime import OPTION_NAMES, RuntimeSnapshot, build_snapshot, from_settings
 
 if TYPE_CHECKING:
@@ -25,12 +26,12 @@ _NULL_LABEL = "\0"
 
 
 class AppConfigurationRuntime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, credential: CredentialSource | None = None) -> None:
         self.settings = settings
+        self._credential_source = credential
         self.options = settings.app_configuration
         self._snapshot = from_settings(settings, source="app settings (App Configuration not read yet)")
         self._client: Any = None
-        self._credential: Any = None
         self._loaded = False
         self._first: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
@@ -60,9 +61,6 @@ class AppConfigurationRuntime:
         if self._client is not None:
             await self._client.close()
             self._client = None
-        if self._credential is not None:
-            await self._credential.close()
-            self._credential = None
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -81,10 +79,10 @@ class AppConfigurationRuntime:
         retry: dict[str, Any] = {"retry_total": 1, "retry_backoff_factor": 0.2}
         if self.options.connection_string:
             return AzureAppConfigurationClient.from_connection_string(self.options.connection_string, **retry)
-        from azure.identity.aio import DefaultAzureCredential
-
-        self._credential = DefaultAzureCredential()
-        return AzureAppConfigurationClient(self.options.endpoint, self._credential, **retry)
+        credential = require(
+            self._credential_source, "App Configuration", "APP_CONFIGURATION__CONNECTION_STRING"
+        )
+        return AzureAppConfigurationClient(self.options.endpoint, credential, **retry)
 
     @property
     def client(self) -> Any:

@@ -10,6 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from core.adapters.azure_errors import unavailable_as
+from core.adapters.identity import CredentialSource, require
 from core.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -21,8 +22,14 @@ if TYPE_CHECKING:
 class BlobRecordingStore:
     """core.ports.RecordingStore on a blob container."""
 
-    def __init__(self, storage: StorageSettings, recordings: RecordingSettings) -> None:
+    def __init__(
+        self,
+        storage: StorageSettings,
+        recordings: RecordingSettings,
+        credential: CredentialSource | None = None,
+    ) -> None:
         self._storage = storage
+        self._credential_source = credential
         self._recordings = recordings
         self._container: ContainerClient | None = None
         self._lock = asyncio.Lock()
@@ -33,9 +40,18 @@ class BlobRecordingStore:
                 if self._container is None:
                     from azure.storage.blob.aio import ContainerClient
 
-                    self._container = ContainerClient.from_connection_string(
-                        self._storage.connection_string, self._recordings.container_name
-                    )
+                    if self._storage.uses_identity:
+                        # The container's own URL: ACS records into it, the identity reads it back.
+                        self._container = ContainerClient.from_container_url(
+                            self._recordings.container_url,
+                            credential=require(
+                                self._credential_source, "Blob storage", "STORAGE__CONNECTION_STRING"
+                            ),
+                        )
+                    else:
+                        self._container = ContainerClient.from_connection_string(
+                            self._storage.connection_string, self._recordings.container_name
+                        )
         return self._container
 
     async def read(self, blob_name: str, *, max_bytes: int) -> bytes:

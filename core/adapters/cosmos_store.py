@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.adapters.azure_errors import unavailable_as
+from core.adapters.identity import CredentialSource, require
 from core.errors import ConcurrencyError, InvalidInputError, NotFoundError
 from core.models import Call, utcnow
 from core.observability import logger
@@ -88,11 +89,22 @@ async def _exists(container: ContainerProxy) -> bool:
 class CosmosCallStore:
     """core.ports.CallStore on Cosmos DB (azure-cosmos aio SDK)."""
 
-    def __init__(self, settings: CosmosSettings) -> None:
+    def __init__(self, settings: CosmosSettings, credential: CredentialSource | None = None) -> None:
         self._settings = settings
+        self._credential_source = credential
         self._client: CosmosClient | None = None
         self._container: ContainerProxy | None = None
         self._lock = asyncio.Lock()
+
+    def _make_client(self) -> CosmosClient:
+        from azure.cosmos.aio import CosmosClient
+
+        # A key, or Entra ID (data-plane RBAC: Cosmos DB Built-in Data Contributor).
+        return CosmosClient(
+            self._settings.endpoint,
+            credential=self._settings.key or require(self._credential_source, "Cosmos DB", "COSMOS__KEY"),
+            enable_endpoint_discovery=self._settings.endpoint_discovery,
+        )
 
     async def _get_container(self) -> ContainerProxy:
         if self._container is not None:
@@ -100,14 +112,9 @@ class CosmosCallStore:
         async with self._lock:
             if self._container is None:
                 from azure.cosmos import PartitionKey
-                from azure.cosmos.aio import CosmosClient
 
                 if self._client is None:
-                    self._client = CosmosClient(
-                        self._settings.endpoint,
-                        credential=self._settings.key,
-                        enable_endpoint_discovery=self._settings.endpoint_discovery,
-                    )
+                    self._client = self._make_client()
                 database = await self._client.create_database_if_not_exists(self._settings.database)
                 self._container = await database.create_container_if_not_exists(
                     id=self._settings.container,

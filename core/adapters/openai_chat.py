@@ -26,9 +26,12 @@ from core.engine.prompts import continuation_messages
 from core.errors import ContentFilteredError, ModelNotConfiguredError, ModelUnavailable
 from core.ports import ChatEvent, ChatMessage, Completed, Restarted, TextDelta, ToolCallRequest, Usage
 from core.settings import LlmEndpointSettings, LlmSettings
+from core.telemetry import ModelCall
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
+
+    from core.adapters.identity import CredentialSource
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +89,9 @@ def _classify(exc: BaseException) -> Exception:
 class OpenAIChatModel:
     """core.ports.ChatModel over the openai SDK, a primary model and an optional fallback."""
 
-    def __init__(self, settings: LlmSettings, *, slow: bool = False) -> None:
+    def __init__(
+        self, settings: LlmSettings, *, slow: bool = False, credential: CredentialSource | None = None
+    ) -> None:
         """The fast pair (LLM__PRIMARY__*, LLM__FALLBACK__*), or with `slow` the slow pair
         (LLM__SLOW__PRIMARY__*, LLM__SLOW__FALLBACK__*); retries and timeouts are shared."""
         pair, env = (settings.slow, "LLM__SLOW__PRIMARY") if slow else (settings.fast, "LLM__PRIMARY")
@@ -100,7 +105,8 @@ class OpenAIChatModel:
         self._endpoints = [_Endpoint(f"{self.role} primary", pair.primary)]
         if pair.fallback.endpoint and pair.fallback.model:
             self._endpoints.append(_Endpoint(f"{self.role} fallback", pair.fallback))
-        self._credential: Any = None
+        # The worker's credential source (core.bootstrap), for Azure OpenAI without a key.
+        self._credential: CredentialSource | None = credential
 
     @classmethod
     def from_settings(cls, settings: LlmSettings, *, slow: bool = False) -> OpenAIChatModel:
@@ -125,13 +131,9 @@ class OpenAIChatModel:
                     timeout=settings.timeout_s,
                     max_retries=0,
                 )
-            from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
+            from core.adapters.identity import bearer_token_provider, require
 
-            if self._credential is None:
-                self._credential = DefaultAzureCredential()
-            provider = get_bearer_token_provider(
-                self._credential, "https://cognitiveservices.azure.com/.default"
-            )
+            provider = bearer_token_provider(require(self._credential, "Azure OpenAI", "LLM__*__API_KEY"))
             return AsyncAzureOpenAI(
                 azure_endpoint=settings.endpoint,
                 api_version=settings.api_version,
@@ -160,9 +162,6 @@ class OpenAIChatModel:
             if endpoint.client is not None:
                 await endpoint.client.close()
                 endpoint.client = None
-        if self._credential is not None:
-            await self._credential.close()
-            self._credential = None
 
     # -- retry plan -------------------------------------------------------------------------------
 
@@ -236,31 +235,41 @@ class OpenAIChatModel:
         finish_reason: str | None = None
         usage: Usage | None = None
         text: list[str] = []
-        try:
-            response = await self._client(endpoint).chat.completions.create(**kwargs)
-            async for chunk in response:
-                if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    if delta is not None and delta.content:
-                        text.append(delta.content)
-                        yield TextDelta(delta.content)
-                    for tool_delta in (delta.tool_calls if delta is not None else None) or []:
-                        current = calls.setdefault(tool_delta.index, ToolCallRequest("", "", ""))
-                        if tool_delta.id:
-                            current.id = tool_delta.id
-                        if tool_delta.function is not None:
-                            if tool_delta.function.name:
-                                current.name += tool_delta.function.name
-                            if tool_delta.function.arguments:
-                                current.arguments += tool_delta.function.arguments
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-        except (ContentFilteredError, _TransientError, _PermanentError):
-            raise
-        except Exception as exc:
-            raise _classify(exc) from exc
+        response_model: str | None = None
+        with _model_call(endpoint, messages, kwargs["temperature"]) as traced:
+            try:
+                response = await self._client(endpoint).chat.completions.create(**kwargs)
+                async for chunk in response:
+                    response_model = getattr(chunk, "model", None) or response_model
+                    if chunk.usage is not None:
+                        usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+                    for choice in chunk.choices or []:
+                        delta = choice.delta
+                        if delta is not None and delta.content:
+                            text.append(delta.content)
+                            yield TextDelta(delta.content)
+                        for tool_delta in (delta.tool_calls if delta is not None else None) or []:
+                            current = calls.setdefault(tool_delta.index, ToolCallRequest("", "", ""))
+                            if tool_delta.id:
+                                current.id = tool_delta.id
+                            if tool_delta.function is not None:
+                                if tool_delta.function.name:
+                                    current.name += tool_delta.function.name
+                                if tool_delta.function.arguments:
+                                    current.arguments += tool_delta.function.arguments
+                        if choice.finish_reason:
+                            finish_reason = choice.finish_reason
+            except (ContentFilteredError, _TransientError, _PermanentError):
+                raise
+            except Exception as exc:
+                raise _classify(exc) from exc
+            traced.finished(
+                response_model=response_model,
+                finish_reason=finish_reason,
+                input_tokens=usage.prompt_tokens if usage else None,
+                output_tokens=usage.completion_tokens if usage else None,
+                output_text="".join(text),
+            )
         if finish_reason == "content_filter":
             raise ContentFilteredError("the answer was filtered")
         if finish_reason is None:
@@ -287,9 +296,11 @@ class OpenAIChatModel:
                 if attempt:
                     await self._backoff(attempt - 1)
                 try:
-                    response = await self._client(endpoint).chat.completions.create(
-                        model=endpoint.settings.model, messages=cast(Any, list(messages)), **kwargs
-                    )
+                    with _model_call(endpoint, messages, kwargs.get("temperature")) as traced:
+                        response = await self._client(endpoint).chat.completions.create(
+                            model=endpoint.settings.model, messages=cast(Any, list(messages)), **kwargs
+                        )
+                        _trace_response(traced, response)
                 except Exception as exc:
                     error = _classify(exc)
                     if isinstance(error, ContentFilteredError):
@@ -339,6 +350,24 @@ class OpenAIChatModel:
                 },
             ]
         raise ModelUnavailable(f"no valid {schema.__name__} after {attempts} attempts: {problem}")
+
+
+def _model_call(endpoint: _Endpoint, messages: Sequence[ChatMessage], temperature: float | None) -> ModelCall:
+    """A GenAI span and metrics around one request (core.telemetry)."""
+    settings = endpoint.settings
+    return ModelCall("chat", settings.provider, settings.model, messages=messages, temperature=temperature)
+
+
+def _trace_response(traced: ModelCall, response: Any) -> None:
+    choice = response.choices[0] if response.choices else None
+    usage = response.usage
+    traced.finished(
+        response_model=getattr(response, "model", None),
+        finish_reason=choice.finish_reason if choice is not None else None,
+        input_tokens=usage.prompt_tokens if usage else None,
+        output_tokens=usage.completion_tokens if usage else None,
+        output_text=(choice.message.content or "") if choice is not None else "",
+    )
 
 
 def _strip_fences(content: str) -> str:

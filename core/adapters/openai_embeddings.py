@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from core.adapters.identity import CredentialSource, bearer_token_provider, require
 from core.engine.search import DocumentSearchUnavailable
 from core.settings_search import EmbeddingsSettings
 
@@ -15,13 +16,13 @@ BATCH = 64
 
 
 class OpenAIEmbeddings:
-    def __init__(self, settings: EmbeddingsSettings) -> None:
+    def __init__(self, settings: EmbeddingsSettings, credential: CredentialSource | None = None) -> None:
         if not settings.endpoint:
             raise ValueError("SEARCH__EMBEDDINGS__ENDPOINT is not set: no embeddings endpoint to call")
         self.settings = settings
         self.dimensions = settings.dimensions
         self._client: AsyncOpenAI | None = None
-        self._credential: Any = None
+        self._credential_source = credential
 
     def _make_client(self) -> AsyncOpenAI:
         s = self.settings
@@ -35,11 +36,8 @@ class OpenAIEmbeddings:
                     api_version=s.api_version,
                     timeout=s.timeout_s,
                 )
-            from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
-
-            self._credential = DefaultAzureCredential()
-            provider = get_bearer_token_provider(
-                self._credential, "https://cognitiveservices.azure.com/.default"
+            provider = bearer_token_provider(
+                require(self._credential_source, "Azure OpenAI embeddings", "SEARCH__EMBEDDINGS__API_KEY")
             )
             return AsyncAzureOpenAI(
                 azure_endpoint=s.endpoint,
@@ -77,5 +75,3 @@ class OpenAIEmbeddings:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
-        if self._credential is not None:
-            await self._credential.close()

@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from core.adapters.azure_errors import unavailable_as
+from core.adapters.identity import CredentialSource, require
 
 if TYPE_CHECKING:
     from azure.storage.queue.aio import QueueClient, QueueServiceClient
@@ -19,11 +20,22 @@ if TYPE_CHECKING:
 class StorageQueueSender:
     """core.ports.QueueSender on Azure Storage queues (Azurite locally)."""
 
-    def __init__(self, settings: StorageSettings) -> None:
+    def __init__(self, settings: StorageSettings, credential: CredentialSource | None = None) -> None:
         self._settings = settings
+        self._credential_source = credential
         self._service: QueueServiceClient | None = None
         self._queues: dict[str, QueueClient] = {}
         self._lock = asyncio.Lock()
+
+    def _make_service(self) -> QueueServiceClient:
+        from azure.storage.queue.aio import QueueServiceClient
+
+        if self._settings.uses_identity:
+            return QueueServiceClient(
+                self._settings.service_url("queue"),
+                credential=require(self._credential_source, "Queue storage", "STORAGE__CONNECTION_STRING"),
+            )
+        return QueueServiceClient.from_connection_string(self._settings.connection_string)
 
     async def _queue(self, name: str) -> QueueClient:
         if name in self._queues:
@@ -32,12 +44,9 @@ class StorageQueueSender:
             if name not in self._queues:
                 from azure.core.exceptions import ResourceExistsError
                 from azure.storage.queue import BinaryBase64EncodePolicy
-                from azure.storage.queue.aio import QueueServiceClient
 
                 if self._service is None:
-                    self._service = QueueServiceClient.from_connection_string(
-                        self._settings.connection_string
-                    )
+                    self._service = self._make_service()
                 client = self._service.get_queue_client(
                     name, message_encode_policy=BinaryBase64EncodePolicy()
                 )

@@ -8,6 +8,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from core.adapters.azure_errors import unavailable_as
+from core.adapters.identity import CredentialSource, require
 from core.models import utcnow
 from core.observability import logger
 
@@ -28,11 +29,22 @@ def _row_key(event_id: str) -> str:
 class TableEventInbox:
     """core.ports.EventInbox on Azure Table storage (Azurite locally)."""
 
-    def __init__(self, settings: StorageSettings) -> None:
+    def __init__(self, settings: StorageSettings, credential: CredentialSource | None = None) -> None:
         self._settings = settings
+        self._credential_source = credential
         self._service: TableServiceClient | None = None
         self._table: TableClient | None = None
         self._lock = asyncio.Lock()
+
+    def _make_service(self) -> TableServiceClient:
+        from azure.data.tables.aio import TableServiceClient
+
+        if self._settings.uses_identity:
+            return TableServiceClient(
+                self._settings.service_url("table"),
+                credential=require(self._credential_source, "Table storage", "STORAGE__CONNECTION_STRING"),
+            )
+        return TableServiceClient.from_connection_string(self._settings.connection_string)
 
     async def _get_table(self) -> TableClient:
         if self._table is not None:
@@ -40,12 +52,9 @@ class TableEventInbox:
         async with self._lock:
             if self._table is None:
                 from azure.core.exceptions import ResourceExistsError
-                from azure.data.tables.aio import TableServiceClient
 
                 if self._service is None:
-                    self._service = TableServiceClient.from_connection_string(
-                        self._settings.connection_string
-                    )
+                    self._service = self._make_service()
                 service = self._service
                 with contextlib.suppress(ResourceExistsError):
                     await service.create_table(self._settings.inbox_table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import telemetry
 from core.callflow.context import FlowContext
 from core.callflow.events import CallEvent, CallTransferAccepted, CallTransferFailed, PlayEnded
 from core.errors import CallGone, TelephonyError
@@ -86,8 +87,11 @@ async def perform_when_played(ctx: FlowContext, call: Call, context: str, *, fro
 async def on_transfer_accepted(
     ctx: FlowContext, call: Call, event: CallTransferAccepted, received_at: float
 ) -> None:
+    accepted: list[bool] = []
+
     def transferred(c: Call) -> bool:
-        if not c.connection.accept_transfer():
+        accepted[:] = [c.connection.accept_transfer()]
+        if not accepted[0]:
             return False
         c.messages.append(
             Message(
@@ -100,6 +104,8 @@ async def on_transfer_accepted(
         return True
 
     await ctx.calls.update(call.call_id, transferred, current=call)
+    if accepted and accepted[0]:
+        telemetry.record_transfer("accepted")
 
 
 async def on_transfer_failed(
@@ -114,13 +120,18 @@ async def transfer_failed(ctx: FlowContext, call: Call, connection_id: str, sour
         return
     text = ctx.phrase("transfer_failed", call)
 
+    first: list[bool] = []
+
     def failed(c: Call) -> bool:
-        if c.has_message(source_id):
+        first[:] = [not c.has_message(source_id)]
+        if not first[0]:
             return False
         c.connection.cancel_ending()
         c.messages.append(Message(persona=Persona.ASSISTANT, content=text, source_id=source_id))
         return True
 
     call = await ctx.calls.update(call.call_id, failed, current=call)
+    if first and first[0]:
+        telemetry.record_transfer("failed")
     listen = OperationContext(Purpose.LISTEN, source_id)
     await ctx.listen(call, connection_id, listen, [ctx.spoken(call, text)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from core import telemetry
 from core.callflow.context import FlowContext
 from core.callflow.events import CallConnected, CallDisconnected, ConnectionFailed, RecordingStateChanged
 from core.errors import TelephonyError, TelephonyRefused
@@ -130,7 +131,9 @@ async def on_disconnected(ctx: FlowContext, call: Call, event: CallDisconnected,
         enqueue.append(c.finalize(connection_id, event.id))
         return ending or enqueue[0]
 
-    await ctx.calls.update(call.call_id, finalize, current=call)
+    state = await ctx.calls.update(call.call_id, finalize, current=call)
+    if enqueue[0]:
+        telemetry.record_call_ended("completed", transferred=state.connection.transferred)
     handle = ctx.memory.running.get(call.call_id)
     if handle is not None:
         handle.interrupt()
@@ -148,4 +151,12 @@ async def on_connection_failed(
     ctx: FlowContext, call: Call, event: ConnectionFailed, received_at: float
 ) -> None:
     reason = f"{event.type} ({event.sub_code})"
-    await ctx.calls.update(call.call_id, lambda c: c.end(reason), current=call)
+    ended: list[bool] = []
+
+    def end(c: Call) -> bool:
+        ended[:] = [c.end(reason)]
+        return ended[0]
+
+    await ctx.calls.update(call.call_id, end, current=call)
+    if ended and ended[0]:
+        telemetry.record_call_ended("failed")

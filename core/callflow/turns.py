@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-from typing import Any
 
+from core import telemetry
 from core.callflow.answer import SpokenTurn, apologize, play_first, said_key
 from core.callflow.context import FlowContext
 from core.callflow.dialog import say_goodbye
@@ -36,29 +35,11 @@ from core.models import (
     Persona,
     TurnFollowUp,
 )
-from core.observability import meter, redact, tracer
+from core.observability import redact, tracer
 
 # A running turn reads the store at most this often to learn it was superseded on another instance
 # (the same instance knows at once); the end of the turn checks the fresh state anyway.
 SUPERSEDE_CHECK_S = 1.0
-
-
-@functools.cache
-def _instruments() -> dict[str, Any]:
-    m = meter()
-    return {
-        "latency": m.create_histogram(
-            "call.answer.latency",
-            unit="ms",
-            description="RecognizeCompleted received to first play request sent",
-        ),
-        "llm": m.create_histogram(
-            "call.llm.first_sentence", unit="ms", description="LLM time to first complete sentence"
-        ),
-        "overhead": m.create_histogram(
-            "call.answer.overhead", unit="ms", description="Answer latency minus the LLM's share"
-        ),
-    }
 
 
 async def on_speech(
@@ -249,11 +230,7 @@ async def _finish(ctx: FlowContext, begun: Call, connection_id: str, spoken: Spo
     finally:
         ctx.memory.end_turn(handle)
     if latency is not None and llm_ms is not None:
-        instruments = _instruments()
-        attributes = {"superseded": superseded}
-        instruments["latency"].record(latency, attributes)
-        instruments["llm"].record(llm_ms, attributes)
-        instruments["overhead"].record(max(0.0, latency - llm_ms), attributes)
+        telemetry.record_answer(latency, llm_ms, superseded=superseded)
     ctx.log.debug(
         "turn %s of call %s: latency=%s llm=%s said=%s",
         turn_id,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from core import telemetry
 from core.api.calls_query import parse_call_id
 from core.errors import InvalidInputError
 from core.insights.prompt import insights_messages
@@ -173,6 +174,7 @@ async def run_post_call(
     except Exception as exc:
         last = job.dequeue_count >= job.max_dequeue_count
         error = _describe(exc)
+        telemetry.record_post_call_failure(type(exc).__name__, last_attempt=last)
         logger().warning(
             "post-call job for call %s failed (delivery %d of %d): %s",
             job.call_id,

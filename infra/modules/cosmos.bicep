@@ -30,8 +30,9 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
         name: 'EnableServerless'
       }
     ]
-    // The app authenticates with the account key today (COSMOS__KEY); see docs/deploy.md.
-    disableLocalAuth: false
+    // Keys off: the app uses Entra ID (data-plane role in roles.bicep); the database and container are
+    // created here (control plane), the app only reads their metadata.
+    disableLocalAuth: true
     minimalTlsVersion: 'Tls12'
     publicNetworkAccess: 'Enabled'
   }

@@ -81,7 +81,17 @@ resource acs 'Microsoft.Communication/communicationServices@2023-04-01' existing
   name: acsName
 }
 
-var storageConnectionString = 'DefaultEndpointsProtocol=https;AccountName=${storage.name};EndpointSuffix=${environment().suffixes.storage};AccountKey=${storage.listKeys().keys[0].value}'
+// No key anywhere: the host, the queue trigger and the product reach storage, Cosmos DB, ACS, Azure
+// OpenAI, AI Search and App Configuration with the site's system-assigned identity (roles.bicep grants
+// the least role each needs). Identity-based host storage: AzureWebJobsStorage__accountName covers
+// blob, queue and table (the queue trigger's connection "AzureWebJobsStorage" reads the same prefix).
+var hostStorageSettings = {
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+}
 
 var flexSku = {
   name: 'FC1'
@@ -129,31 +139,33 @@ var flexProperties = {
   }
 }
 
-var contentShareName = take(replace(toLower(functionAppName), '-', ''), 50)
-
 // Settings of the Functions host itself, per plan.
-var flexHostSettings = {
-  AzureWebJobsStorage: storageConnectionString
+// The App Insights connection string holds an instrumentation key: an identifier of the component
+// that telemetry goes to, not a secret that grants access to anything.
+var flexHostSettings = union(hostStorageSettings, {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
-}
-var consumptionHostSettings = {
-  AzureWebJobsStorage: storageConnectionString
+})
+// Linux Consumption without an Azure Files content share (which only takes a key): the app runs from
+// its deployment package (remote build), so WEBSITE_CONTENT* are not set.
+var consumptionHostSettings = union(hostStorageSettings, {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   FUNCTIONS_EXTENSION_VERSION: '~4'
   FUNCTIONS_WORKER_RUNTIME: 'python'
-  WEBSITE_CONTENTAZUREFILECONNECTIONSTRING: storageConnectionString
-  WEBSITE_CONTENTSHARE: contentShareName
   // Remote build (pip install on the server) for zip deployments from azd / func.
   SCM_DO_BUILD_DURING_DEPLOYMENT: 'true'
   ENABLE_ORYX_BUILD: 'true'
-}
+})
 var hostSettings = isFlex ? flexHostSettings : consumptionHostSettings
 
 // The same host settings as a list, for the site's creation.
 var flexHostSettingsList = [
   {
-    name: 'AzureWebJobsStorage'
-    value: storageConnectionString
+    name: 'AzureWebJobsStorage__accountName'
+    value: storage.name
+  }
+  {
+    name: 'AzureWebJobsStorage__credential'
+    value: 'managedidentity'
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
@@ -168,14 +180,6 @@ var consumptionHostSettingsList = concat(flexHostSettingsList, [
   {
     name: 'FUNCTIONS_WORKER_RUNTIME'
     value: 'python'
-  }
-  {
-    name: 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING'
-    value: storageConnectionString
-  }
-  {
-    name: 'WEBSITE_CONTENTSHARE'
-    value: contentShareName
   }
 ])
 
@@ -218,16 +222,16 @@ var callbackBase = empty(callbackBaseUrl) ? 'https://${site.properties.defaultHo
 var productSettings = {
   APP_MODE: 'azure'
 
+  // COSMOS__KEY, ACS__ACCESS_KEY and STORAGE__CONNECTION_STRING are left unset: the identity.
   COSMOS__ENDPOINT: cosmos.properties.documentEndpoint
-  COSMOS__KEY: cosmos.listKeys().primaryMasterKey
   COSMOS__DATABASE: cosmosDatabaseName
   COSMOS__CONTAINER: cosmosContainerName
   COSMOS__ENDPOINT_DISCOVERY: 'true'
 
-  STORAGE__CONNECTION_STRING: storageConnectionString
+  STORAGE__ACCOUNT_NAME: storage.name
+  STORAGE__ENDPOINT_SUFFIX: environment().suffixes.storage
 
   ACS__ENDPOINT: 'https://${acs.properties.hostName}'
-  ACS__ACCESS_KEY: acs.listKeys().primaryKey
   ACS__CALLBACK_BASE_URL: callbackBase
   ACS__JWKS_URL: 'https://acscallautomation.communication.azure.com/calling/keys'
   ACS__JWT_ISSUER: 'https://acscallautomation.communication.azure.com'

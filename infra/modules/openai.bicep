@@ -20,6 +20,17 @@ param fallbackModelVersion string
 param fallbackSkuName string
 param fallbackCapacity int
 
+@description('Content filter (RAI policy) of both deployments: hate, sexual, violence, selfHarm (Low | Medium | High: the severity from which content is blocked), jailbreak and indirectAttack (prompt shields, bool), mode (Default | Asynchronous_filter).')
+param contentFilter object = {
+  hate: 'Medium'
+  sexual: 'Medium'
+  violence: 'Medium'
+  selfHarm: 'Medium'
+  jailbreak: true
+  indirectAttack: true
+  mode: 'Default'
+}
+
 resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   name: name
   location: location
@@ -32,6 +43,83 @@ resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
     customSubDomainName: name
     publicNetworkAccess: 'Enabled'
     disableLocalAuth: disableLocalAuth
+  }
+}
+
+// Severity filters apply to what callers say (Prompt) and to what the bot answers (Completion); prompt
+// shields look at the prompt: jailbreak at the caller's words, indirect attacks at documents and tool
+// results. A blocked prompt or answer reaches the app as a content-filter error (ContentFilteredError:
+// the bot apologizes, the same input is never re-sent).
+var severityFilters = [
+  {
+    name: 'Hate'
+    level: contentFilter.hate
+  }
+  {
+    name: 'Sexual'
+    level: contentFilter.sexual
+  }
+  {
+    name: 'Violence'
+    level: contentFilter.violence
+  }
+  {
+    name: 'Selfharm'
+    level: contentFilter.selfHarm
+  }
+]
+var promptFilters = [
+  for filter in severityFilters: {
+    name: filter.name
+    blocking: true
+    enabled: true
+    severityThreshold: filter.level
+    source: 'Prompt'
+  }
+]
+var completionFilters = [
+  for filter in severityFilters: {
+    name: filter.name
+    blocking: true
+    enabled: true
+    severityThreshold: filter.level
+    source: 'Completion'
+  }
+]
+var shieldFilters = [
+  {
+    name: 'Jailbreak'
+    blocking: contentFilter.jailbreak
+    enabled: contentFilter.jailbreak
+    source: 'Prompt'
+  }
+  {
+    name: 'Indirect Attack'
+    blocking: contentFilter.indirectAttack
+    enabled: contentFilter.indirectAttack
+    source: 'Prompt'
+  }
+  {
+    name: 'Protected Material Text'
+    blocking: true
+    enabled: true
+    source: 'Completion'
+  }
+  {
+    name: 'Protected Material Code'
+    blocking: false
+    enabled: true
+    source: 'Completion'
+  }
+]
+
+resource raiPolicy 'Microsoft.CognitiveServices/accounts/raiPolicies@2024-10-01' = {
+  parent: account
+  name: 'callcenter-content-filter'
+  properties: {
+    basePolicyName: 'Microsoft.DefaultV2'
+    mode: contentFilter.mode
+    contentFilters: concat(promptFilters, completionFilters, shieldFilters)
   }
 }
 
@@ -48,6 +136,7 @@ resource primary 'Microsoft.CognitiveServices/accounts/deployments@2024-10-01' =
       name: primaryModelName
       version: primaryModelVersion
     }
+    raiPolicyName: raiPolicy.name
   }
 }
 
@@ -66,6 +155,7 @@ resource fallback 'Microsoft.CognitiveServices/accounts/deployments@2024-10-01' 
       name: fallbackModelName
       version: fallbackModelVersion
     }
+    raiPolicyName: raiPolicy.name
   }
   dependsOn: [
     primary
@@ -77,3 +167,4 @@ output id string = account.id
 output endpoint string = account.properties.endpoint
 output primaryDeploymentName string = primary.name
 output fallbackDeploymentName string = fallbackDeploymentName
+output contentFilterPolicyName string = raiPolicy.name

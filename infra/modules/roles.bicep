@@ -1,15 +1,21 @@
 // Data-plane roles of the Function App's managed identity.
 // - Storage Blob Data Owner: Flex Consumption reads its deployment package with this identity.
-// - Storage Queue/Table Data Contributor: ready for identity-based storage connections (the app
-//   uses STORAGE__CONNECTION_STRING today; these roles let it move off keys without new infra).
-// - Cosmos DB Built-in Data Contributor (a Cosmos SQL role, not an Azure RBAC role): same, for an
-//   Entra-ID Cosmos client.
+//   The host (AzureWebJobsStorage__accountName) keeps its locks and keys there; the report reads
+//   recordings back.
+// - Storage Queue Data Contributor: the queue trigger (peek, delete, move to -poison) and the
+//   product's post-call sender.
+// - Storage Table Data Contributor: the product's event inbox (STORAGE__ACCOUNT_NAME).
+// - Cosmos DB Built-in Data Contributor (a Cosmos SQL role, not an Azure RBAC role): reads and
+//   writes items; the database and container are created by cosmos.bicep, not by the app.
+// - Contributor on the ACS resource only: ACS Call Automation and SMS accept Entra ID tokens of a
+//   principal with it; ACS has no narrower built-in data-plane role.
 // - Cognitive Services OpenAI User: the app calls Azure OpenAI with Entra ID (empty API key).
 // - App Configuration Data Reader: the app reads its run-time options with Entra ID.
 
 param principalId string
 param storageAccountName string
 param cosmosAccountName string
+param acsName string
 @description('Empty: no Azure OpenAI account in this deployment.')
 param openAiAccountName string
 @description('Empty: no App Configuration store in this deployment.')
@@ -21,6 +27,7 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
   appConfigurationDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'
+  contributor: 'b24988ac-6182-4daf-a8cb-dc3a5ad5c5dd'
 }
 // Built-in Cosmos DB data-plane role definition (same id in every account).
 var cosmosDataContributorRoleId = '00000000-0000-0000-0000-000000000002'
@@ -82,6 +89,20 @@ resource appConfigurationReader 'Microsoft.Authorization/roleAssignments@2022-04
   scope: appConfiguration
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.appConfigurationDataReader)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource acs 'Microsoft.Communication/communicationServices@2023-04-01' existing = {
+  name: acsName
+}
+
+resource acsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(acs.id, principalId, roles.contributor)
+  scope: acs
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.contributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -1,6 +1,6 @@
 // One storage account for the Functions host (AzureWebJobsStorage), the product's queue and event
-// inbox table (STORAGE__CONNECTION_STRING), and the Flex Consumption deployment package container.
-// The product uses connection strings, so shared-key access stays enabled.
+// inbox table (STORAGE__ACCOUNT_NAME, identity-based), the recordings and the Flex Consumption
+// deployment package container. Nobody needs a key: shared-key access is off by default.
 
 param location string
 param tags object
@@ -10,6 +10,9 @@ param inboxTableName string
 param deploymentContainerName string
 @description('Blob container ACS writes call recordings into (bring-your-own-storage).')
 param recordingsContainerName string
+
+@description('Shared-key (account key / SAS) access; false unless a plan needs it (Linux Consumption deployment).')
+param allowSharedKeyAccess bool = false
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: storageAccountName
@@ -23,8 +26,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     allowBlobPublicAccess: false
-    allowSharedKeyAccess: true
-    defaultToOAuthAuthentication: false
+    // Keyless: every client (host, app, ACS recording, Flex deployment) uses Entra ID. Linux
+    // Consumption's deployment tooling still signs package URLs with a key, hence the parameter.
+    allowSharedKeyAccess: allowSharedKeyAccess
+    defaultToOAuthAuthentication: true
     accessTier: 'Hot'
   }
 }

@@ -291,7 +291,27 @@ async def test_telemetry_spans_per_event_and_turn_and_latency_metric(
 
     monkeypatch.setattr(ingress, "tracer", FakeTracer)
     monkeypatch.setattr(turns, "tracer", FakeTracer)
-    monkeypatch.setattr(turns, "_instruments", lambda: {n: Histogram(n) for n in recorded})
+    import functools
+
+    from core import telemetry
+
+    short = {
+        telemetry.ANSWER_LATENCY: "latency",
+        telemetry.LLM_FIRST_SENTENCE: "llm",
+        telemetry.ANSWER_OVERHEAD: "overhead",
+    }
+
+    class FakeMeter:
+        def create_histogram(self, name: str, **kwargs: Any) -> Histogram:
+            return Histogram(short.get(name, name))
+
+        def create_counter(self, name: str, **kwargs: Any) -> Any:
+            return type("Counter", (), {"add": lambda self, value, attributes=None: None})()
+
+    recorded.update({"gen_ai.client.token.usage": [], "gen_ai.client.operation.duration": []})
+    monkeypatch.setattr(telemetry, "meter", FakeMeter)
+    telemetry.instruments.cache_clear()
+    monkeypatch.setattr(telemetry, "instruments", functools.cache(telemetry.instruments.__wrapped__))
     call, conn = await connected(rig)
     await rig.send(call, speech(conn, "hello"))
     assert {"callflow.CallConnected", "callflow.RecognizeCompleted", "callflow.turn"} <= set(spans)

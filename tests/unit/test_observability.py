@@ -31,3 +31,17 @@ def test_without_a_connection_string_no_telemetry_leaves_the_process() -> None:
     observability.configure(Settings(applicationinsights_connection_string=""))
     # No SDK provider was installed, so spans go nowhere (the API's no-op proxy stays in place).
     assert type(trace.get_tracer_provider()).__name__ == "ProxyTracerProvider"
+
+
+def test_the_demo_says_where_telemetry_goes() -> None:
+    from core.observability import destination
+    from core.settings import Settings
+
+    assert destination(Settings()).startswith("nowhere: APPLICATIONINSIGHTS_CONNECTION_STRING is empty")
+    exported = Settings(
+        applicationinsights_connection_string="InstrumentationKey=00000000-0000-0000-0000-000000000001;"
+        "IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/"
+    )
+    said = destination(exported)
+    assert "https://westeurope-5.in.applicationinsights.azure.com/" in said
+    assert "00000000-0000-0000-0000-000000000001" not in said
