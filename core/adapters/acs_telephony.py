@@ -49,6 +49,30 @@ async def _translated(action: str) -> AsyncIterator[None]:
         raise TelephonyError(f"{action}: {type(exc).__name__}") from exc
 
 
+# What the REST contract accepts (callautomation 2025-06-15): initialSilenceTimeoutInSeconds is an
+# integer from 0 to 300; speechOptions.endSilenceTimeoutInMs an integer of milliseconds (no documented
+# range: the settings bound it).
+MAX_INITIAL_SILENCE_S = 300
+
+
+def _whole_seconds(seconds: float) -> int:
+    return min(MAX_INITIAL_SILENCE_S, max(1, round(seconds)))
+
+
+def end_silence_ms(seconds: float) -> int:
+    """The end-silence timeout as the whole milliseconds ACS takes (at least 1)."""
+    return max(1, round(seconds * 1000))
+
+
+def _sdk_end_silence(seconds: float) -> float:
+    """What to hand the SDK's ``end_silence_timeout`` so that ACS gets ``end_silence_ms(seconds)``.
+
+    The SDK types it as whole seconds and sends ``int(value * 1000)`` milliseconds: a whole number of
+    seconds would turn 0.5 s into 1 s. Half a millisecond above the wanted value survives both the float
+    product and the truncation, whatever the binary rounding of ``value * 1000``."""
+    return (end_silence_ms(seconds) + 0.5) / 1000
+
+
 class AcsTelephony:
     """core.ports.Telephony on ACS Call Automation."""
 
@@ -95,7 +119,11 @@ class AcsTelephony:
     async def answer(self, incoming_call_context: str, callback_url: str) -> str:
         client = await self._get_client()
         async with _translated("answer"):
-            properties = await client.answer_call(incoming_call_context, callback_url)
+            properties = await client.answer_call(
+                incoming_call_context,
+                callback_url,
+                cognitive_services_endpoint=self._settings.cognitive_services_endpoint,
+            )
         return str(properties.call_connection_id)
 
     async def reject(self, incoming_call_context: str, reason: str) -> None:
@@ -112,6 +140,7 @@ class AcsTelephony:
                 PhoneNumberIdentifier(phone_number),
                 callback_url,
                 source_caller_id_number=PhoneNumberIdentifier(self._settings.phone_number),
+                cognitive_services_endpoint=self._settings.cognitive_services_endpoint,
             )
         return str(properties.call_connection_id)
 
@@ -145,7 +174,7 @@ class AcsTelephony:
         kwargs: dict[str, Any] = {
             "operation_context": context,
             "speech_language": language,
-            "initial_silence_timeout": max(1, round(initial_silence_s)),
+            "initial_silence_timeout": _whole_seconds(initial_silence_s),
         }
         if prompt:
             kwargs["play_prompt"] = [SsmlSource(ssml_text=to_ssml(p)) for p in prompt]
@@ -157,7 +186,7 @@ class AcsTelephony:
             ]
             input_type = RecognizeInputType.CHOICES
         else:
-            kwargs["end_silence_timeout"] = max(1, round(end_silence_s))
+            kwargs["end_silence_timeout"] = _sdk_end_silence(end_silence_s)
             input_type = RecognizeInputType.SPEECH
         async with _translated("recognize"):
             await connection.start_recognizing_media(

@@ -35,21 +35,33 @@ SWAP_WINDOW_S = 0.05
 CONCURRENT_JITTER_S = 0.02
 
 
+# The API version the callbacks say they follow (``data.version``), as the service sends it.
+EVENT_VERSION = "2025-06-15"
+
+
 def iso_now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    """A timestamp as ACS writes it: seven fractional digits and ``+00:00``
+    (``2024-04-10T19:10:42.4046861+00:00`` in the recorded callbacks)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}0+00:00"
 
 
-def cloud_event(event_name: str, call_connection_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A Call Automation callback event as ACS sends it (CloudEvents 1.0)."""
+def cloud_event(
+    event_name: str, call_connection_id: str, data: dict[str, Any], source: str | None = None
+) -> dict[str, Any]:
+    """A Call Automation callback event as ACS sends it (CloudEvents 1.0); ``data`` gains the
+    ``version`` and ``publicEventType`` every recorded callback carries."""
+    event_type = f"Microsoft.Communication.{event_name}"
+    where = source or f"calling/callConnections/{call_connection_id}"
     return {
         "id": str(uuid.uuid4()),
-        "source": f"calling/callConnections/{call_connection_id}",
-        "type": f"Microsoft.Communication.{event_name}",
-        "data": data,
+        "source": where,
+        "type": event_type,
+        "data": {**data, "version": EVENT_VERSION, "publicEventType": event_type},
         "time": iso_now(),
         "specversion": "1.0",
         "datacontenttype": "application/json",
-        "subject": f"calling/callConnections/{call_connection_id}",
+        "subject": where,
     }
 
 

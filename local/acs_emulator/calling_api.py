@@ -12,6 +12,7 @@ from local.acs_emulator.calls import Call, CallEngine
 from local.acs_emulator.errors import bad_request, call_not_found, error_response, not_established
 from local.acs_emulator.identifiers import phone_number, raw_id
 from local.acs_emulator.media import MediaOp
+from local.acs_emulator.results import NO_COGNITIVE_SERVICES
 
 ENGINE_KEY = web.AppKey("engine", CallEngine)
 BODY_KEY = web.RequestKey("body", dict)
@@ -37,6 +38,33 @@ async def _json(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object.")
     return body
+
+
+def _cognitive_services_endpoint(body: dict[str, Any]) -> str | None:
+    """callIntelligenceOptions.cognitiveServicesEndpoint of an answer or create request, if any."""
+    options = body.get("callIntelligenceOptions")
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise _BadRequest("callIntelligenceOptions must be an object.")
+    endpoint = options.get("cognitiveServicesEndpoint")
+    if endpoint in (None, ""):
+        return None
+    if not isinstance(endpoint, str):
+        raise _BadRequest("callIntelligenceOptions.cognitiveServicesEndpoint must be a string.")
+    return endpoint
+
+
+def _needs_cognitive_services(sources: list[Any]) -> bool:
+    return any(isinstance(s, dict) and s.get("kind") in ("text", "ssml") for s in sources)
+
+
+def _refused_without_cognitive_services(call: Call) -> web.Response | None:
+    """ACS plays text/SSML and recognizes speech only on calls set up with an AI Services endpoint."""
+    if call.cognitive_services_endpoint:
+        return None
+    status, code, message = NO_COGNITIVE_SERVICES
+    return error_response(status, code, message)
 
 
 def _require(body: dict[str, Any], *names: str) -> None:
@@ -92,6 +120,7 @@ async def create_call(request: web.Request) -> web.StreamResponse:
         str(body["callbackUri"]),
         body.get("operationContext"),
         source or engine.config.bot_phone_number,
+        _cognitive_services_endpoint(body),
     )
     return web.json_response(call.properties(), status=201)
 
@@ -101,13 +130,14 @@ async def answer_call(request: web.Request) -> web.StreamResponse:
     engine = _engine(request)
     body = await _json(request)
     _require(body, "incomingCallContext", "callbackUri")
+    endpoint = _cognitive_services_endpoint(body)
     call = engine.by_context.get(str(body["incomingCallContext"]))
     if call is None:
         raise _BadRequest("The incomingCallContext is invalid.")
     refused = answering.refusal(engine, call, str(body["incomingCallContext"]))
     if refused is not None:
         return refused
-    engine.answer(call, str(body["callbackUri"]), body.get("operationContext"))
+    engine.answer(call, str(body["callbackUri"]), body.get("operationContext"), endpoint)
     return web.json_response(call.properties(), status=200)
 
 
@@ -198,10 +228,26 @@ async def play(request: web.Request) -> web.StreamResponse:
     _check_play_sources(body["playSources"], "playSources")
     if call.state != "connected":
         return not_established()
+    if _needs_cognitive_services(body["playSources"]):
+        refused = _refused_without_cognitive_services(call)
+        if refused is not None:
+            return refused
     assert call.media is not None
     op = MediaOp("play", body, body.get("operationContext"), body.get("operationCallbackUri"))
     call.media.enqueue(op, interrupt=bool(body.get("interruptCallMediaOperation")))
     return web.Response(status=202)
+
+
+def _check_timeouts(options: dict[str, Any]) -> None:
+    """The contract's types and ranges: whole seconds 0-300, whole milliseconds."""
+    initial = options.get("initialSilenceTimeoutInSeconds")
+    if initial is not None and (type(initial) is not int or not 0 <= initial <= 300):
+        raise _BadRequest("recognizeOptions.initialSilenceTimeoutInSeconds must be an integer from 0 to 300.")
+    end_ms = (options.get("speechOptions") or {}).get("endSilenceTimeoutInMs")
+    if end_ms is not None and (type(end_ms) is not int or end_ms < 0):
+        raise _BadRequest(
+            "recognizeOptions.speechOptions.endSilenceTimeoutInMs must be a whole number of ms."
+        )
 
 
 @_handle_errors
@@ -222,8 +268,14 @@ async def recognize(request: web.Request) -> web.StreamResponse:
         _check_play_sources([body["playPrompt"]], "playPrompt")
     if body.get("playPrompts") is not None:
         _check_play_sources(body["playPrompts"], "playPrompts")
+    _check_timeouts(options)
     if call.state != "connected":
         return not_established()
+    prompts = list(body.get("playPrompts") or []) + ([body["playPrompt"]] if body.get("playPrompt") else [])
+    if body["recognizeInputType"] != "dtmf" or _needs_cognitive_services(prompts):
+        refused = _refused_without_cognitive_services(call)
+        if refused is not None:
+            return refused
     assert call.media is not None
     op = MediaOp("recognize", body, body.get("operationContext"), body.get("operationCallbackUri"))
     call.media.enqueue(op, interrupt=bool(body.get("interruptCallMediaOperation")))

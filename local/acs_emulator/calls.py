@@ -18,22 +18,33 @@ from local.acs_emulator.callbacks import Dispatcher, cloud_event, iso_now
 from local.acs_emulator.caller import Caller, InteractiveCaller, ScriptedCaller
 from local.acs_emulator.clock import Clock
 from local.acs_emulator.config import EmulatorConfig
-from local.acs_emulator.identifiers import BOT_USER_ID, acs_user, normalize, phone, raw_id
-from local.acs_emulator.media import OK, MediaQueue
+from local.acs_emulator.identifiers import BOT_USER_ID, acs_user, identifier, normalize, phone, raw_id
+from local.acs_emulator.media import MediaQueue
+from local.acs_emulator.results import (
+    CONNECTED_RESULT,
+    ENDED_BY_APP,
+    ENDED_RESULT,
+    NOT_ANSWERED,
+    PARTICIPANTS_RESULT,
+    TRANSFER_DECLINED,
+    TRANSFER_OK,
+)
 from local.acs_emulator.script import Script
 from local.acs_emulator.transcript import Transcript
 
-CONNECTED_RESULT = {"code": 200, "subCode": 0, "message": "Call connected."}
-ENDED_RESULT = {"code": 200, "subCode": 0, "message": "The conversation has ended."}
-NOT_ANSWERED = {"code": 408, "subCode": 0, "message": "Call was not answered."}
-TRANSFER_OK = {"code": 200, "subCode": 7015, "message": "The transfer operation completed successfully."}
-TRANSFER_DECLINED = {"code": 603, "subCode": 560603, "message": "Call declined by the transfer target."}
 AGENT_RING_S = 2.0
 
 
 def new_server_call_id() -> str:
     url = f"https://acs-emulator.local/conv/{uuid.uuid4()}?i=10&e={secrets.randbelow(10**12)}"
     return base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+def new_recording_id(call_connection_id: str) -> str:
+    """As ACS makes them: unpadded base64url of the platform endpoint (the call connection) and a
+    resource-specific id (the recorded RecordingStateChanged in tests/fixtures/acs/)."""
+    token = {"PlatformEndpointId": call_connection_id, "ResourceSpecificId": str(uuid.uuid4())}
+    return base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
 def new_incoming_call_context(call_id: str, issued_at: float | None = None) -> str:
@@ -105,6 +116,11 @@ class Call:
         self.rejected = False
         self.ended_by: str | None = None
         self.transfer_target: str | None = None
+        # callIntelligenceOptions.cognitiveServicesEndpoint given on answer or create: without it ACS
+        # refuses text-to-speech and speech recognition on the call.
+        self.cognitive_services_endpoint: str | None = None
+        self.participants_sequence = 0
+        self.deliver_callbacks = True
         self.transcript = Transcript()
         self.caller: Caller = ScriptedCaller(Script(), self.transcript, engine.clock, self.hang_up, 0)
         self.media: MediaQueue | None = None
@@ -134,6 +150,12 @@ class Call:
     ) -> dict[str, Any]:
         """Send one callback event of this call (to ``uri``, else the call's callback URI)."""
         return self._engine.emit(self, event_name, data, operation_context, result, uri)
+
+    @property
+    def speech_unauthorized(self) -> bool:
+        return (
+            bool(self.cognitive_services_endpoint) and not self._engine.config.cognitive_services_authorized
+        )
 
     @property
     def caller_raw_id(self) -> str:
@@ -264,6 +286,7 @@ class CallEngine:
         operation_context: str | None = None,
         result: dict[str, Any] | None = None,
         uri: str | None = None,
+        source: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "callConnectionId": call.call_id,
@@ -275,10 +298,10 @@ class CallEngine:
         if result is not None:
             body["resultInformation"] = dict(result)
         body.update(data)
-        event = cloud_event(event_name, call.call_id, body)
+        event = cloud_event(event_name, call.call_id, body, source)
         target = uri or call.callback_uri
         call.transcript.add("event", type=event_name, event_id=event["id"], data=body, uri=target)
-        if target:
+        if target and call.deliver_callbacks:
             self.dispatcher.send_callback(call.call_id, target, event, call.transcript)
         return event
 
@@ -296,12 +319,14 @@ class CallEngine:
         caller_display_name: str | None = None,
         caller: dict[str, Any] | None = None,
         answer_refusal: str | None = None,
+        deliver_callbacks: bool = True,
     ) -> Call:
         """``caller``: the caller's identifier model when it is not a phone number (an ACS user:
-        ``acs_user(id)``; a Teams user: ``{"kind": "microsoftTeamsUser", "rawId": "8:orgid:..."}``)."""
+        ``acs_user(id)``; a Teams user: ``{"kind": "microsoftTeamsUser", "rawId": "8:orgid:..."}``);
+        ``from_number`` may also be such a raw id (``8:acs:...``, ``8:orgid:...``)."""
         if answer_refusal is not None and answer_refusal not in ANSWER_REFUSALS:
             raise ValueError(f"answer_refusal must be one of {', '.join(ANSWER_REFUSALS)}")
-        caller_id = normalize(caller) if caller else phone(from_number)
+        caller_id = normalize(caller) if caller else identifier(from_number)
         call = Call(
             self,
             "inbound",
@@ -312,6 +337,7 @@ class CallEngine:
         )
         call.caller = self._make_caller(call, script, interactive)
         call.answer_refusal = answer_refusal
+        call.deliver_callbacks = deliver_callbacks
         issued = None
         if answer_refusal == "expired":
             issued = datetime.now(UTC).timestamp() - self.config.incoming_context_ttl_s - 1
@@ -349,8 +375,15 @@ class CallEngine:
             )
         return call
 
-    def answer(self, call: Call, callback_uri: str, operation_context: str | None) -> None:
+    def answer(
+        self,
+        call: Call,
+        callback_uri: str,
+        operation_context: str | None,
+        cognitive_services_endpoint: str | None = None,
+    ) -> None:
         call.answered = True
+        call.cognitive_services_endpoint = cognitive_services_endpoint
         call.callback_uri = callback_uri
         call.operation_context = operation_context
         call.set_state("connecting")
@@ -360,9 +393,28 @@ class CallEngine:
         await self.clock.sleep(0)
         if call.ended.is_set():
             return
+        self._connected(call)
+
+    def _connected(self, call: Call) -> None:
+        """The call is up: CallConnected, then the participants (the recorded callbacks carry both, at
+        the same time)."""
         call.set_state("connected")
         self.emit(call, "CallConnected", {}, call.operation_context, CONNECTED_RESULT)
+        self.participants_updated(call, [call.person, phone(call.bot_number)])
         call.caller.on_connected()
+
+    def participants_updated(self, call: Call, identifiers: list[dict[str, Any]]) -> None:
+        call.participants_sequence += 1
+        participants = [
+            {"identifier": normalize(i), "isMuted": False, "isOnHold": False} for i in identifiers
+        ]
+        self.emit(
+            call,
+            "ParticipantsUpdated",
+            {"participants": participants, "sequenceNumber": call.participants_sequence},
+            None,
+            PARTICIPANTS_RESULT,
+        )
 
     def reject(self, call: Call, reason: str | None) -> None:
         call.rejected = True
@@ -377,9 +429,15 @@ class CallEngine:
 
     # -- outbound ---------------------------------------------------------------------------------
     def create_call(
-        self, target: dict[str, Any], callback_uri: str, operation_context: str | None, source_number: str
+        self,
+        target: dict[str, Any],
+        callback_uri: str,
+        operation_context: str | None,
+        source_number: str,
+        cognitive_services_endpoint: str | None = None,
     ) -> Call:
         call = Call(self, "outbound", target, source_number)
+        call.cognitive_services_endpoint = cognitive_services_endpoint
         script = self.scripts.get(call.person_number) or Script()
         call.caller = self._make_caller(call, script, False)
         call.callback_uri = callback_uri
@@ -398,9 +456,7 @@ class CallEngine:
             self.emit(call, "CreateCallFailed", {}, call.operation_context, NOT_ANSWERED)
             self._end(call, "not_answered", send_event=False)
             return
-        call.set_state("connected")
-        self.emit(call, "CallConnected", {}, call.operation_context, CONNECTED_RESULT)
-        call.caller.on_connected()
+        self._connected(call)
 
     # -- transfer ---------------------------------------------------------------------------------
     def transfer(
@@ -449,6 +505,9 @@ class CallEngine:
         if call.state == "ringing":
             self._end(call, "caller_before_answer", send_event=False)
             return
+        if call.state in ("connected", "transferring"):
+            # The person leaves first: the participants update (only the bot left), then the end.
+            self.participants_updated(call, [phone(call.bot_number)])
         self._end(call, "caller")
 
     def _end(self, call: Call, ended_by: str, send_event: bool = True) -> None:
@@ -466,7 +525,8 @@ class CallEngine:
             if recording.call is call:
                 self.finish_recording(recording)
         if send_event and was_visible:
-            self.emit(call, "CallDisconnected", {}, None, ENDED_RESULT)
+            result = ENDED_BY_APP if ended_by == "bot" else ENDED_RESULT
+            self.emit(call, "CallDisconnected", {}, None, result)
         call.set_state("disconnected")
         call.transcript.add("call_ended", ended_by=ended_by)
         call.ended.set()
@@ -477,11 +537,7 @@ class CallEngine:
         self, call: Call, callback_uri: str | None, paused: bool, options: dict[str, Any] | None = None
     ) -> Recording:
         recording = Recording(
-            base64.b64encode(json.dumps({"call": call.call_id, "n": secrets.token_hex(8)}).encode()).decode(),
-            call,
-            "inactive",
-            callback_uri,
-            **(options or {}),
+            new_recording_id(call.call_id), call, "inactive", callback_uri, **(options or {})
         )
         self.recordings[recording.recording_id] = recording
         call.transcript.add("recording", recording_id=recording.recording_id, action="start", paused=paused)
@@ -492,18 +548,22 @@ class CallEngine:
     def set_recording_state(self, recording: Recording, state: str) -> None:
         recording.state = state
         recording.call.transcript.add("recording", recording_id=recording.recording_id, state=state)
+        # Recording events come from the recording, not the call connection (recorded callbacks).
+        source = f"calling/recordings/{recording.call.server_call_id}/{recording.recording_id}/RecordingStateChanged"
         self.emit(
             recording.call,
             "RecordingStateChanged",
             {
+                "eventSource": source,
                 "recordingId": recording.recording_id,
                 "state": state,
                 "startDateTime": recording.started_at,
                 "recordingKind": "azureCommunicationServices",
             },
             None,
-            OK,
+            PARTICIPANTS_RESULT,
             recording.callback_uri,
+            source,
         )
 
     def finish_recording(self, recording: Recording) -> None:

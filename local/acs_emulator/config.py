@@ -51,6 +51,10 @@ class EmulatorConfig:
     recording_file_delay_s: float = 0.0
     # ACS resource name used in Event Grid topics.
     resource_name: str = "acs-emulator"
+    # Whether the ACS resource's managed identity may use the AI Services account a call names (the
+    # "Cognitive Services User" role): when False, text-to-speech and speech recognition of calls set
+    # up with an endpoint fail with PlayFailed/RecognizeFailed 401/8565, as ACS reports it.
+    cognitive_services_authorized: bool = True
 
     @property
     def owned_numbers(self) -> set[str]:

@@ -20,6 +20,7 @@ from local.acs_emulator.caller import (
 )
 from local.acs_emulator.clock import Clock
 from local.acs_emulator.identifiers import raw_id
+from local.acs_emulator.results import COGNITIVE_SERVICES_UNAUTHORIZED
 from local.acs_emulator.transcript import Transcript
 
 # Simulated seconds of playback per character of text, and for an audio file.
@@ -149,6 +150,10 @@ class MediaCall(Protocol):
     def caller_raw_id(self) -> str: ...
     @property
     def clock(self) -> Clock: ...
+    @property
+    def speech_unauthorized(self) -> bool:
+        """Set up with an AI Services endpoint that ACS's identity may not use."""
+        ...
 
     def emit(
         self,
@@ -257,6 +262,10 @@ class MediaQueue:
         sources: list[dict[str, Any]] = op.body.get("playSources") or []
         self._call.transcript.add("media_started", op="play", operation_context=op.operation_context)
         for index, source in enumerate(sources):
+            if self._call.speech_unauthorized and source.get("kind") in ("text", "ssml"):
+                self._finish(op, "PlayFailed", COGNITIVE_SERVICES_UNAUTHORIZED, failedPlaySourceIndex=index)
+                return
+        for index, source in enumerate(sources):
             problem = source_problem(source)
             if problem is not None:
                 self._finish(op, "PlayFailed", problem, failedPlaySourceIndex=index)
@@ -291,6 +300,12 @@ class MediaQueue:
         prompts: list[dict[str, Any]] = list(op.body.get("playPrompts") or [])
         if not prompts and op.body.get("playPrompt"):
             prompts = [op.body["playPrompt"]]
+        speech = op.body.get("recognizeInputType") != "dtmf" or any(
+            p.get("kind") in ("text", "ssml") for p in prompts
+        )
+        if speech and self._call.speech_unauthorized:
+            self._finish(op, "RecognizeFailed", COGNITIVE_SERVICES_UNAUTHORIZED)
+            return
         for index, prompt in enumerate(prompts):
             if source_problem(prompt) is not None:
                 self._finish(op, "RecognizeFailed", PROMPT_FAILED, failedPlaySourceIndex=index)

@@ -180,14 +180,29 @@ class AcsEmulator:
         interactive: bool = False,
         caller: dict[str, Any] | None = None,
         answer_refusal: str | None = None,
+        caller_display_name: str | None = None,
+        call_connection_id: str | None = None,
+        server_call_id: str | None = None,
+        deliver_callbacks: bool = True,
     ) -> Call:
         """Ring the bot (IncomingCall to the Event Grid endpoint); returns the call (``call.call_id``).
 
         ``to``: the number called (another number of the resource than the bot's); ``caller``: a caller
-        that is not a phone number (identifier model); ``answer_refusal``: make ACS refuse the bot's
-        answer (caller_hung_up, expired, already_answered; see local.acs_emulator.answering)."""
+        that is not a phone number (identifier model; ``from_number`` may also be the raw id of an ACS
+        or Teams user); ``answer_refusal``: make ACS refuse the bot's answer (caller_hung_up, expired,
+        already_answered; see local.acs_emulator.answering). With ``deliver_callbacks=False`` the call's
+        own events are recorded but not sent (a test then replays recorded ones in their place)."""
         return self.engine.incoming_call(
-            from_number, to, parse_script(script), interactive, caller=caller, answer_refusal=answer_refusal
+            from_number,
+            to,
+            parse_script(script),
+            interactive,
+            caller=caller,
+            answer_refusal=answer_refusal,
+            call_connection_id=call_connection_id,
+            server_call_id=server_call_id,
+            caller_display_name=caller_display_name,
+            deliver_callbacks=deliver_callbacks,
         )
 
     def set_script(self, phone_number: str, script: str | list[Any] | dict[str, Any] | None) -> None:

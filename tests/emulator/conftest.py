@@ -12,6 +12,8 @@ from tests.emulator.receiver import CallbackReceiver
 BOT = "+15550100000"
 PERSON = "+15551230001"
 AGENT = "+15559990000"
+# Any https URL: the emulator only checks that calls are set up with one, as ACS requires.
+AI_SERVICES = "https://ai-services.local.invalid/"
 
 
 @pytest.fixture

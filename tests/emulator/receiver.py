@@ -73,8 +73,11 @@ class CallbackReceiver:
                     out.append(event)
         return out
 
-    def types(self, call_id: str | None = None) -> list[str]:
-        return [e["type"].removeprefix("Microsoft.Communication.") for e in self.events(call_id)]
+    def types(self, call_id: str | None = None, *, participants: bool = False) -> list[str]:
+        """Event types received, in order; ParticipantsUpdated only with ``participants=True`` (it
+        comes with every connect and leave, and most tests are about the media events)."""
+        found = [e["type"].removeprefix("Microsoft.Communication.") for e in self.events(call_id)]
+        return [t for t in found if participants or t != "ParticipantsUpdated"]
 
     def eventgrid(self) -> list[Received]:
         return [r for r in self.received if r.headers.get("aeg-event-type") == "Notification"]

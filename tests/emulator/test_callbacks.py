@@ -9,14 +9,17 @@ from azure.communication.callautomation import PhoneNumberIdentifier, RecognizeI
 from azure.communication.callautomation.aio import CallAutomationClient
 
 from local.acs_emulator import AcsEmulator
-from tests.emulator.conftest import BOT, PERSON
+from tests.emulator.conftest import AI_SERVICES, BOT, PERSON
 from tests.emulator.receiver import CallbackReceiver
 
 
 async def _call(client: CallAutomationClient, emulator: AcsEmulator, receiver: CallbackReceiver) -> str:
     emulator.set_script(PERSON, [{"say": "hi"}, {"silence": 1}])
     props = await client.create_call(
-        PhoneNumberIdentifier(PERSON), receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT)
+        PhoneNumberIdentifier(PERSON),
+        receiver.url(),
+        source_caller_id_number=PhoneNumberIdentifier(BOT),
+        cognitive_services_endpoint=AI_SERVICES,
     )
     return str(props.call_connection_id)
 

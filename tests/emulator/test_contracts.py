@@ -28,7 +28,7 @@ from azure.core.exceptions import HttpResponseError
 from local.acs_emulator import AcsEmulator
 from local.acs_emulator.auth import signed_headers
 from tests.emulator import contracts
-from tests.emulator.conftest import AGENT, BOT, PERSON
+from tests.emulator.conftest import AGENT, AI_SERVICES, BOT, PERSON
 from tests.emulator.receiver import CallbackReceiver
 
 pytestmark = pytest.mark.usefixtures("_contracts_present")
@@ -66,7 +66,10 @@ async def _scenario(client: CallAutomationClient, emulator: AcsEmulator, receive
         PERSON, [{"say": "hello"}, {"dtmf": "1"}, {"say": "yes"}, {"silence": 5}, {"silence": 50}]
     )
     props = await client.create_call(
-        PhoneNumberIdentifier(PERSON), receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT)
+        PhoneNumberIdentifier(PERSON),
+        receiver.url(),
+        source_caller_id_number=PhoneNumberIdentifier(BOT),
+        cognitive_services_endpoint=AI_SERVICES,
     )
     call_id = str(props.call_connection_id)
     await receiver.wait_for("CallConnected", call_id)
@@ -103,7 +106,9 @@ async def _scenario(client: CallAutomationClient, emulator: AcsEmulator, receive
     await conn.hang_up(is_for_everyone=True)
     await receiver.wait_for("CallDisconnected", call_id)
     inbound = emulator.start_incoming_call(PERSON)
-    await client.answer_call(inbound.incoming_call_context or "", receiver.url())
+    await client.answer_call(
+        inbound.incoming_call_context or "", receiver.url(), cognitive_services_endpoint=AI_SERVICES
+    )
     with pytest.raises(HttpResponseError):
         await client.answer_call(inbound.incoming_call_context or "", receiver.url())
     await client.get_call_connection(inbound.call_id).hang_up(is_for_everyone=False)
@@ -144,7 +149,10 @@ async def test_transfer_accepted_and_recognize_canceled_events_match_the_contrac
 ) -> None:
     emulator.set_script(PERSON, [{"silence": 100}])
     props = await client.create_call(
-        PhoneNumberIdentifier(PERSON), receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT)
+        PhoneNumberIdentifier(PERSON),
+        receiver.url(),
+        source_caller_id_number=PhoneNumberIdentifier(BOT),
+        cognitive_services_endpoint=AI_SERVICES,
     )
     call_id = str(props.call_connection_id)
     await receiver.wait_for("CallConnected", call_id)

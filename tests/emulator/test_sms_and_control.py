@@ -14,7 +14,7 @@ from azure.core.exceptions import HttpResponseError
 from local.acs_emulator import AcsEmulator
 from local.acs_emulator.cli import run as cli_run
 from local.acs_emulator.control import ControlError, EmulatorControl
-from tests.emulator.conftest import BOT, PERSON
+from tests.emulator.conftest import AI_SERVICES, BOT, PERSON
 from tests.emulator.receiver import CallbackReceiver
 
 
@@ -46,7 +46,7 @@ async def test_control_api_interactive_call(
         started = await ctl.start_call(PERSON, interactive=True)
         call_id = started["call_id"]
         context = started["incoming_call_context"]
-        await client.answer_call(context, receiver.url())
+        await client.answer_call(context, receiver.url(), cognitive_services_endpoint=AI_SERVICES)
         await ctl.wait(call_id, "connected", timeout=5)
         conn = client.get_call_connection(call_id)
         await ctl.say(call_id, "I need help", language="en-US")
@@ -82,7 +82,10 @@ async def test_control_settings_scripts_and_expectations(
         assert settings["speed_factor"] == 0
         await ctl.set_script(PERSON, "- expect: '(?i)goodbye'\n  within: 5\n- hangup: true\n")
         props = await client.create_call(
-            PhoneNumberIdentifier(PERSON), receiver.url(), source_caller_id_number=PhoneNumberIdentifier(BOT)
+            PhoneNumberIdentifier(PERSON),
+            receiver.url(),
+            source_caller_id_number=PhoneNumberIdentifier(BOT),
+            cognitive_services_endpoint=AI_SERVICES,
         )
         call_id = str(props.call_connection_id)
         await receiver.wait_for("CallConnected", call_id)

@@ -1,0 +1,55 @@
+"""Result information of call events, with where each one comes from.
+
+"recorded": seen in a callback the live service sent (tests/fixtures/acs/, see SOURCES.md there);
+"documented": in the ACS docs; "guess": neither, our best reading (said so in the README too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# recorded (2024-09-01-preview and later; the 2024-04-15 recordings have no resultInformation)
+CONNECTED_RESULT: dict[str, Any] = {"code": 200, "subCode": 0, "message": ""}
+PARTICIPANTS_RESULT: dict[str, Any] = {"code": 200, "subCode": 0, "message": ""}
+# recorded: the call ended by a participant, and by this app through the API (hang up)
+ENDED_RESULT: dict[str, Any] = {
+    "code": 200,
+    "subCode": 7000,
+    "message": "The conversation has ended. DiagCode: 0#7000.@",
+}
+ENDED_BY_APP: dict[str, Any] = {
+    "code": 200,
+    "subCode": 7000,
+    "message": "Call was ended by Azure Communication Service Call Automation API or a server bot. "
+    "DiagCode: 0#7000.@",
+}
+# guess: 408 is the documented "Timed out" code; no recording of an unanswered outbound call
+NOT_ANSWERED: dict[str, Any] = {"code": 408, "subCode": 0, "message": "Call was not answered."}
+# guess: codes of the documented families (7015 is not in the subcode table)
+TRANSFER_OK: dict[str, Any] = {
+    "code": 200,
+    "subCode": 7015,
+    "message": "The transfer operation completed successfully.",
+}
+TRANSFER_DECLINED: dict[str, Any] = {
+    "code": 603,
+    "subCode": 560603,
+    "message": "Call declined by the transfer target.",
+}
+
+# documented: "Most common Call Automation error codes" (405, 8522, "Missing configuration ... needs to
+# happen when invoking the AnswerCall API"); the message is the one the REST API returned in
+# Azure/azure-sdk-for-js#27966. Returned synchronously by play and recognize (not as an event).
+NO_COGNITIVE_SERVICES = (
+    405,
+    "8522",
+    "Request not allowed when Cognitive Service Configuration not set during call setup.",
+)
+# recorded: a PlayFailed quoted in Azure-Samples/communication-services-dotnet-quickstarts#201, when
+# the ACS identity may not use the AI Services account (no "Cognitive Services User" role).
+COGNITIVE_SERVICES_UNAUTHORIZED: dict[str, Any] = {
+    "code": 401,
+    "subCode": 8565,
+    "message": "Action failed due to a Cognitive Services authentication error. "
+    "Please check your authorization input and ensure it is correct.",
+}
