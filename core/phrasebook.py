@@ -130,6 +130,11 @@ PHRASES: PhraseTable = {
             "Mis compañeros no pueden atender ahora. Le sigo ayudando yo.",
         ],
     },
+    "language_default": {
+        "en-US": ["Let's go on in {language_name}. How can I help you today?"],
+        "fr-FR": ["Continuons en {language_name}. Comment puis-je vous aider ?"],
+        "es-ES": ["Sigamos en {language_name}. ¿En qué puedo ayudarle?"],
+    },
     "language_choice": {
         "en-US": ["Which language would you like to speak: {languages}?"],
         "fr-FR": ["Dans quelle langue souhaitez-vous parler : {languages} ?"],

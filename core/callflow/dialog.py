@@ -63,7 +63,11 @@ async def on_choice_failed(ctx: FlowContext, call: Call, event: CallEvent, recei
     call = await ctx.calls.update(call.call_id, attempt, current=call)
     connection_id = _connection(call, event)
     if call.language_chosen:
-        await ctx.listen(call, connection_id, OperationContext(Purpose.LISTEN, event.id))
+        # The caller said nothing the menu understood: say which language the call goes on in, and
+        # ask again (listening without a prompt would leave them in silence).
+        language = call.initiate.language(call.language).name
+        prompt = ctx.spoken(call, ctx.phrase("language_default", call, language_name=language))
+        await ctx.listen(call, connection_id, OperationContext(Purpose.LISTEN, event.id), [prompt])
     else:
         await listen_for_language(ctx, call, connection_id, event.id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import telemetry
 from core.callflow.context import FlowContext
-from core.callflow.events import CallEvent, CallTransferAccepted, CallTransferFailed, PlayEnded
+from core.callflow.events import CallEvent, CallTransferAccepted, CallTransferFailed, PlayEnded, PlayFailed
 from core.errors import CallGone, TelephonyError
 from core.models import (
     Action,
@@ -21,8 +21,8 @@ from core.models import (
 
 def needs_nothing(ctx: FlowContext, event: CallEvent) -> bool:
     """A play's end that cannot be the announcement of a pending hang-up or transfer."""
-    if not isinstance(event, PlayEnded):
-        return False
+    if not isinstance(event, PlayEnded) or isinstance(event, PlayFailed):
+        return False  # a failed play is rare and always worth its log line
     context = event.context
     if context is None:
         return False
@@ -31,7 +31,23 @@ def needs_nothing(ctx: FlowContext, event: CallEvent) -> bool:
     )
 
 
+def log_play_failed(ctx: FlowContext, call: Call, event: PlayFailed) -> None:
+    """What ACS said about a play that failed: the caller heard nothing of it."""
+    info = event.data.get("resultInformation") or {}
+    ctx.log.warning(
+        "PlayFailed %s of call %s (%s): code %s, subCode %s: %s",
+        event.id,
+        call.call_id,
+        event.raw_context or "no context",
+        info.get("code"),
+        info.get("subCode"),
+        str(info.get("message") or "")[:200],
+    )
+
+
 async def on_play_ended(ctx: FlowContext, call: Call, event: PlayEnded, received_at: float) -> None:
+    if isinstance(event, PlayFailed):
+        log_play_failed(ctx, call, event)
     context = event.context
     if context is None or call.status is CallStatus.ENDED:
         return
@@ -90,6 +106,15 @@ async def on_transfer_accepted(
     accepted: list[bool] = []
 
     def transferred(c: Call) -> bool:
+        # Only the answer to the transfer this call requested: a stray or replayed acceptance (no
+        # transfer started, or another operation's context) must not mark the call transferred.
+        accepted[:] = [False]
+        pending = c.connection.pending
+        if pending is None or pending.kind is not EndingKind.TRANSFER or not pending.started:
+            return False
+        expected = OperationContext(Purpose.TRANSFER, pending.context).format()
+        if event.raw_context and event.raw_context != expected:
+            return False
         accepted[:] = [c.connection.accept_transfer()]
         if not accepted[0]:
             return False

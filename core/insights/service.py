@@ -1,8 +1,10 @@
 """The post-call job: insights once, the optional SMS summary once, then post_call.status = DONE.
 
 Delivery is at least once. A message carries only ``{"call_id": ...}``.
-- Finished work is never redone: insights already stored are kept, a sent summary is never resent,
-  a DONE call is acknowledged at once.
+- Finished work is never redone: insights already stored for this job are kept, a sent summary is
+  never resent, a DONE call is acknowledged at once.
+- Insights belong to the connection whose end enqueued the job: a call resumed on a new connection
+  gets them computed again, over the whole conversation (insights older than the job are stale).
 - A duplicate message (another queue message for the same call) does not run the job concurrently:
   the job holds a lease in the call document (owner = queue message id, conditional write). A
   redelivery of the owner's own message takes the lease over; a lease older than LEASE_SECONDS is free.
@@ -97,6 +99,17 @@ async def generate_insights(llm: JsonCompleter, call: Call, actions: tuple[str, 
     return to_insights(answer)
 
 
+def insights_current(call: Call) -> bool:
+    """Whether the stored insights were made for the current job, not for an earlier connection of a
+    resumed call. The job is enqueued when its connection ends (``post_call.enqueued_at``); insights
+    made before that are of an earlier connection. (Clocks of two workers may differ by a little: at
+    worst a redelivered job computes insights once more, never keeps stale ones of a whole call ago.)"""
+    if call.insights is None:
+        return False
+    enqueued = call.post_call.enqueued_at
+    return enqueued is None or call.insights.created_at >= enqueued
+
+
 def _lease_held_by_other(call: Call, owner: str, now: datetime) -> bool:
     lease = call.post_call
     if lease.lease_owner is None or lease.lease_owner == owner:
@@ -147,13 +160,13 @@ async def run_post_call(
         return outcome[0]
 
     try:
-        if call.insights is None:
+        if not insights_current(call):
             # The slow model: no caller is waiting, quality matters more than latency.
             model = llm or container.slow_chat_model
             insights = await generate_insights(model, call, settings.next_action_names)
 
             def store_insights(fresh: Call) -> bool:
-                if fresh.insights is not None:
+                if insights_current(fresh):
                     return False
                 fresh.insights = insights
                 return True
