@@ -42,6 +42,9 @@ param instanceMemoryMB int = 2048
 @description('Where ACS keeps its data at rest.')
 param acsDataLocation string = 'United States'
 
+@description('Region of the Azure AI Services account ACS uses for speech. Empty = location.')
+param aiServicesLocation string = ''
+
 @description('E.164 phone number bought in the ACS resource (cannot be bought from Bicep). Empty until bought: the app then refuses to start and names the missing ACS__PHONE_NUMBER.')
 param acsPhoneNumber string = ''
 
@@ -254,6 +257,17 @@ module acs 'modules/acs.bicep' = {
   }
 }
 
+// Speech for ACS (text-to-speech, recognition): without it the bot answers, then is mute and deaf.
+module aiServices 'modules/aiservices.bicep' = {
+  name: 'aiservices'
+  params: {
+    location: empty(aiServicesLocation) ? location : aiServicesLocation
+    tags: allTags
+    name: 'ais-${resourceToken}'
+    acsPrincipalId: acs.outputs.principalId
+  }
+}
+
 module openAi 'modules/openai.bicep' = if (deployAzureOpenAI) {
   name: 'openai'
   params: {
@@ -330,6 +344,7 @@ module functionApp 'modules/functionapp.bicep' = {
     acsPhoneNumber: acsPhoneNumber
     callbackBaseUrl: callbackBaseUrl
     agentPhoneNumber: agentPhoneNumber
+    cognitiveServicesEndpoint: aiServices.outputs.endpoint
     llmPrimaryProvider: deployAzureOpenAI ? 'azure_openai' : llmPrimaryProvider
     llmPrimaryEndpoint: deployAzureOpenAI ? openAiEndpoint : llmPrimaryEndpoint
     llmPrimaryModel: deployAzureOpenAI ? openAiDeploymentName : llmPrimaryModel
@@ -417,6 +432,7 @@ output COSMOS_ACCOUNT_NAME string = cosmos.outputs.name
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output OPENAI_ENDPOINT string = openAiEndpoint
+output AI_SERVICES_ENDPOINT string = aiServices.outputs.endpoint
 output EVENT_GRID_SYSTEM_TOPIC string = eventGrid.outputs.systemTopicName
 output SEARCH_ENDPOINT string = deploySearch ? search.outputs.endpoint : ''
 output SEARCH_INDEX string = searchIndexName

@@ -51,8 +51,11 @@ DESCRIPTIONS: dict[str, str] = {
     "ACS__JWT_ISSUER": "Expected issuer of callback JWTs",
     "ACS__JWT_AUDIENCE": "Expected audience of callback JWTs: the ACS resource's immutable id",
     "ACS__RECORDING_ENABLED": "Record calls (ACS call recording, into RECORDINGS__CONTAINER_URL)",
-    "ACS__END_SILENCE_TIMEOUT_S": "Silence (s) that ends a caller's utterance",
-    "ACS__INITIAL_SILENCE_TIMEOUT_S": "Silence (s) before a recognition gives up and the bot prompts again",
+    "ACS__COGNITIVE_SERVICES_ENDPOINT": "Azure AI Services endpoint ACS speaks and listens through (passed on "
+    "answer and create; required in Azure; the default points nowhere, for the emulator)",
+    "ACS__END_SILENCE_TIMEOUT_S": "Silence (s) that ends a caller's utterance; reaches ACS in ms (0.001 to 10)",
+    "ACS__INITIAL_SILENCE_TIMEOUT_S": "Silence (s, whole, 1 to 300 as ACS takes it) before a recognition gives up "
+    "and the bot prompts again",
     "RECORDINGS__CONTAINER_URL": "Blob container ACS records into (bring-your-own-storage; ACS's identity needs "
     "Storage Blob Data Contributor on it); read back with STORAGE__CONNECTION_STRING's account",
     "RECORDINGS__MAX_DOWNLOAD_MB": "Largest recording file the report serves (MB)",

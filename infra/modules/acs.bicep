@@ -9,7 +9,8 @@ resource acs 'Microsoft.Communication/communicationServices@2023-04-01' = {
   name: name
   location: 'global'
   tags: tags
-  // ACS writes call recordings into our storage (bring-your-own-storage) as this identity.
+  // ACS writes call recordings into our storage (bring-your-own-storage) and calls Azure AI Services
+  // (speech, see aiservices.bicep) as this identity.
   identity: {
     type: 'SystemAssigned'
   }

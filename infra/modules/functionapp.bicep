@@ -43,6 +43,8 @@ param callbackBaseUrl string
 
 @description('E.164 number of the human agent calls are transferred to; empty = product default.')
 param agentPhoneNumber string
+@description('Endpoint of the Azure AI Services account ACS uses for speech (ACS__COGNITIVE_SERVICES_ENDPOINT).')
+param cognitiveServicesEndpoint string
 
 param llmPrimaryProvider string
 param llmPrimaryEndpoint string
@@ -236,6 +238,7 @@ var productSettings = {
   ACS__JWKS_URL: 'https://acscallautomation.communication.azure.com/calling/keys'
   ACS__JWT_ISSUER: 'https://acscallautomation.communication.azure.com'
   ACS__JWT_AUDIENCE: acs.properties.immutableResourceId
+  ACS__COGNITIVE_SERVICES_ENDPOINT: cognitiveServicesEndpoint
 
   LLM__PRIMARY__PROVIDER: llmPrimaryProvider
   LLM__PRIMARY__ENDPOINT: llmPrimaryEndpoint
