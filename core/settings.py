@@ -20,6 +20,7 @@ from core.llm_settings import LlmPairSettings as LlmPairSettings
 from core.llm_settings import LlmSettings as LlmSettings
 from core.runtime_settings import AppConfigurationSettings
 from core.settings_search import SearchSettings
+from core.settings_types import HttpsUrl, WholeSeconds, https_callback_problem
 
 if TYPE_CHECKING:
     from core.models import LanguageOption
@@ -32,9 +33,8 @@ COSMOS_EMULATOR_KEY = (
 )
 # Access key the local ACS emulator is started with (base64, like a real ACS key).
 ACS_EMULATOR_KEY = "bG9jYWwtYWNzLWVtdWxhdG9yLWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0LTAwMDA="
-# AI Services endpoint of the local stack: a reserved name (RFC 2606 .invalid) that resolves nowhere;
-# the emulator only checks that a call was set up with one, as ACS does.
-LOCAL_AI_SERVICES_ENDPOINT = "https://ai-services.local.invalid/"
+# AI Services endpoint of the local stack: a reserved name that resolves nowhere (the emulator accepts it).
+LOCAL_AI_SERVICES = "https://ai-services.local.invalid/"
 
 
 class ConfigurationError(RuntimeError):
@@ -144,39 +144,19 @@ class AcsSettings(BaseModel):
     # ACS signs callbacks with its resource id (immutable GUID) as audience.
     jwt_audience: str = "00000000-0000-0000-0000-000000000acs"
     recording_enabled: bool = False
-    # Azure AI Services (Cognitive Services) account ACS uses for text-to-speech and speech recognition:
-    # without it on answer/create, ACS refuses every text/SSML play and speech recognition of the call.
-    cognitive_services_endpoint: str = LOCAL_AI_SERVICES_ENDPOINT
+    # Azure AI Services account ACS speaks and recognizes through: without it on answer/create, ACS
+    # refuses every text/SSML play and speech recognition of the call.
+    cognitive_services_endpoint: HttpsUrl = LOCAL_AI_SERVICES
 
     @field_validator("phone_number")
     @classmethod
     def _e164(cls, value: str) -> str:
         return _e164_setting(value)
 
-    @field_validator("cognitive_services_endpoint")
-    @classmethod
-    def _https_endpoint(cls, value: str) -> str:
-        value = value.strip()
-        if not re.match(r"^https://[^/\s?#]+", value):
-            raise ValueError(
-                f"'{_clip(value)}' is not an https:// URL (e.g. https://<account>.cognitiveservices.azure.com/)"
-            )
-        return value
-
-    # Seconds of silence after speech that ends a recognized utterance. ACS takes it in milliseconds
-    # (speechOptions.endSilenceTimeoutInMs) and documents no range: bounded here to what a phone
-    # conversation can use.
+    # Seconds of silence after speech that ends a recognized utterance; ACS takes milliseconds
+    # (endSilenceTimeoutInMs) and documents no range. Initial silence: whole seconds, at most 300.
     end_silence_timeout_s: float = Field(default=0.5, ge=0.001, le=10)
-    # ACS takes whole seconds, 0 to 300 (recognizeOptions.initialSilenceTimeoutInSeconds): a fraction
-    # would be rounded away, so it is refused here.
-    initial_silence_timeout_s: float = Field(default=6.0, ge=1, le=300)
-
-    @field_validator("initial_silence_timeout_s")
-    @classmethod
-    def _whole_seconds(cls, value: float) -> float:
-        if value != int(value):
-            raise ValueError(f"{value} is not a whole number of seconds (ACS takes 1 to 300)")
-        return value
+    initial_silence_timeout_s: WholeSeconds = Field(default=6.0, ge=1, le=300)
 
 
 class ConversationSettings(BaseModel):
@@ -380,11 +360,7 @@ class Settings(BaseSettings):
                 ("ACS__CALLBACK_BASE_URL", self.acs.callback_base_url, AcsSettings().callback_base_url),
                 ("ACS__JWKS_URL", self.acs.jwks_url, AcsSettings().jwks_url),
                 ("ACS__JWT_AUDIENCE", self.acs.jwt_audience, AcsSettings().jwt_audience),
-                (
-                    "ACS__COGNITIVE_SERVICES_ENDPOINT",
-                    self.acs.cognitive_services_endpoint,
-                    LOCAL_AI_SERVICES_ENDPOINT,
-                ),
+                ("ACS__COGNITIVE_SERVICES_ENDPOINT", self.acs.cognitive_services_endpoint, LOCAL_AI_SERVICES),
                 ("LLM__PRIMARY__ENDPOINT", self.llm.primary.endpoint, ""),
                 ("LLM__PRIMARY__MODEL", self.llm.primary.model, ""),
             )
@@ -400,12 +376,8 @@ class Settings(BaseSettings):
                 "APP_MODE=azure requires these settings (their defaults only fit the local stack): "
                 + ", ".join(missing)
             )
-        if not self.acs.callback_base_url.lower().startswith("https://"):
-            # ACS refuses callback URIs that are not HTTPS ("The field CallbackUri is invalid").
-            raise ValueError(
-                f"ACS__CALLBACK_BASE_URL: '{_clip(self.acs.callback_base_url)}' must be an https:// URL "
-                "with APP_MODE=azure (ACS posts call events only to HTTPS callback URIs)"
-            )
+        if problem := https_callback_problem(self.acs.callback_base_url):
+            raise ValueError(problem)
         # Keys are never required in Azure: the emulators' keys, left unset, mean the managed identity.
         self.cosmos.key = self.cosmos.key if "key" in self.cosmos.model_fields_set else ""
         self.acs.access_key = self.acs.access_key if "access_key" in self.acs.model_fields_set else ""
