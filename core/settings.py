@@ -19,8 +19,11 @@ from core.llm_settings import LlmEndpointSettings as LlmEndpointSettings
 from core.llm_settings import LlmPairSettings as LlmPairSettings
 from core.llm_settings import LlmSettings as LlmSettings
 from core.runtime_settings import AppConfigurationSettings
+from core.settings_acs import ACS_EMULATOR_KEY as ACS_EMULATOR_KEY
+from core.settings_acs import LOCAL_AI_SERVICES
+from core.settings_acs import AcsSettings as AcsSettings
 from core.settings_search import SearchSettings
-from core.settings_types import HttpsUrl, WholeSeconds, https_callback_problem
+from core.settings_types import https_callback_problem
 
 if TYPE_CHECKING:
     from core.models import LanguageOption
@@ -31,10 +34,6 @@ if TYPE_CHECKING:
 COSMOS_EMULATOR_KEY = (
     "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
 )
-# Access key the local ACS emulator is started with (base64, like a real ACS key).
-ACS_EMULATOR_KEY = "bG9jYWwtYWNzLWVtdWxhdG9yLWFjY2Vzcy1rZXktbm90LWEtc2VjcmV0LTAwMDA="
-# AI Services endpoint of the local stack: a reserved name that resolves nowhere (the emulator accepts it).
-LOCAL_AI_SERVICES = "https://ai-services.local.invalid/"
 
 
 class ConfigurationError(RuntimeError):
@@ -130,33 +129,6 @@ class StorageSettings(BaseModel):
 
     inbox_table: str = "eventinbox"
     post_call_queue: str = "post-call"
-
-
-class AcsSettings(BaseModel):
-    endpoint: str = "http://127.0.0.1:8090"
-    # Empty (unset with APP_MODE=azure): Entra ID, the worker's managed identity.
-    access_key: str = ACS_EMULATOR_KEY
-    phone_number: str = "+15550100000"
-    # Public base URL of this app, used to build callback URLs ACS can reach.
-    callback_base_url: str = "http://127.0.0.1:7071"
-    jwks_url: str = "http://127.0.0.1:8090/calling/keys"
-    jwt_issuer: str = "https://acscallautomation.communication.azure.com"
-    # ACS signs callbacks with its resource id (immutable GUID) as audience.
-    jwt_audience: str = "00000000-0000-0000-0000-000000000acs"
-    recording_enabled: bool = False
-    # Azure AI Services account ACS speaks and recognizes through: without it on answer/create, ACS
-    # refuses every text/SSML play and speech recognition of the call.
-    cognitive_services_endpoint: HttpsUrl = LOCAL_AI_SERVICES
-
-    @field_validator("phone_number")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        return _e164_setting(value)
-
-    # Seconds of silence after speech that ends a recognized utterance; ACS takes milliseconds
-    # (endSilenceTimeoutInMs) and documents no range. Initial silence: whole seconds, at most 300.
-    end_silence_timeout_s: float = Field(default=0.5, ge=0.001, le=10)
-    initial_silence_timeout_s: WholeSeconds = Field(default=6.0, ge=1, le=300)
 
 
 class ConversationSettings(BaseModel):
