@@ -15,6 +15,7 @@ AZURE_ENV = {
     "APP_MODE": "azure",
     "COSMOS__ENDPOINT": "https://contoso.documents.azure.com:443/",
     "COSMOS__KEY": "a2V5",
+    "STORAGE__ACCOUNT_NAME": "stcontoso",
     "ACS__ENDPOINT": "https://contoso.communication.azure.com",
     "ACS__ACCESS_KEY": "a2V5",
     "ACS__PHONE_NUMBER": "+33123456789",

@@ -155,6 +155,7 @@ _AZURE = {
     "ACS__CALLBACK_BASE_URL": "https://func-contoso.azurewebsites.net",
     "ACS__JWKS_URL": "https://acscallautomation.communication.azure.com/calling/keys",
     "ACS__JWT_AUDIENCE": "d3b6c5c2-0000-4000-8000-000000000001",
+    "ACS__COGNITIVE_SERVICES_ENDPOINT": "https://ais-contoso.cognitiveservices.azure.com/",
     "LLM__PRIMARY__PROVIDER": "azure_openai",
     "LLM__PRIMARY__ENDPOINT": "https://contoso.openai.azure.com",
     "LLM__PRIMARY__MODEL": "gpt-4.1-mini",
