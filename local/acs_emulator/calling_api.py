@@ -9,22 +9,21 @@ from aiohttp import web
 
 from local.acs_emulator import answering
 from local.acs_emulator.calls import Call, CallEngine
+from local.acs_emulator.cognitive import (
+    cognitive_services_endpoint,
+    needs_cognitive_services,
+    refused_without_cognitive_services,
+)
+from local.acs_emulator.errors import BadRequest as _BadRequest
 from local.acs_emulator.errors import bad_request, call_not_found, error_response, not_established
 from local.acs_emulator.identifiers import phone_number, raw_id
 from local.acs_emulator.media import MediaOp
-from local.acs_emulator.results import NO_COGNITIVE_SERVICES
 
 ENGINE_KEY = web.AppKey("engine", CallEngine)
 BODY_KEY = web.RequestKey("body", dict)
 CALL_ID = r"{call_id:[^/:]+}"
 RECORDING_ID = r"{recording_id:[^/:]+}"
 INPUT_TYPES = {"dtmf", "speech", "speechOrDtmf", "choices"}
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 async def _json(request: web.Request) -> dict[str, Any]:
@@ -38,33 +37,6 @@ async def _json(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _BadRequest("The request body must be a JSON object.")
     return body
-
-
-def _cognitive_services_endpoint(body: dict[str, Any]) -> str | None:
-    """callIntelligenceOptions.cognitiveServicesEndpoint of an answer or create request, if any."""
-    options = body.get("callIntelligenceOptions")
-    if options is None:
-        return None
-    if not isinstance(options, dict):
-        raise _BadRequest("callIntelligenceOptions must be an object.")
-    endpoint = options.get("cognitiveServicesEndpoint")
-    if endpoint in (None, ""):
-        return None
-    if not isinstance(endpoint, str):
-        raise _BadRequest("callIntelligenceOptions.cognitiveServicesEndpoint must be a string.")
-    return endpoint
-
-
-def _needs_cognitive_services(sources: list[Any]) -> bool:
-    return any(isinstance(s, dict) and s.get("kind") in ("text", "ssml") for s in sources)
-
-
-def _refused_without_cognitive_services(call: Call) -> web.Response | None:
-    """ACS plays text/SSML and recognizes speech only on calls set up with an AI Services endpoint."""
-    if call.cognitive_services_endpoint:
-        return None
-    status, code, message = NO_COGNITIVE_SERVICES
-    return error_response(status, code, message)
 
 
 def _require(body: dict[str, Any], *names: str) -> None:
@@ -120,7 +92,7 @@ async def create_call(request: web.Request) -> web.StreamResponse:
         str(body["callbackUri"]),
         body.get("operationContext"),
         source or engine.config.bot_phone_number,
-        _cognitive_services_endpoint(body),
+        cognitive_services_endpoint(body),
     )
     return web.json_response(call.properties(), status=201)
 
@@ -130,7 +102,7 @@ async def answer_call(request: web.Request) -> web.StreamResponse:
     engine = _engine(request)
     body = await _json(request)
     _require(body, "incomingCallContext", "callbackUri")
-    endpoint = _cognitive_services_endpoint(body)
+    endpoint = cognitive_services_endpoint(body)
     call = engine.by_context.get(str(body["incomingCallContext"]))
     if call is None:
         raise _BadRequest("The incomingCallContext is invalid.")
@@ -228,8 +200,8 @@ async def play(request: web.Request) -> web.StreamResponse:
     _check_play_sources(body["playSources"], "playSources")
     if call.state != "connected":
         return not_established()
-    if _needs_cognitive_services(body["playSources"]):
-        refused = _refused_without_cognitive_services(call)
+    if needs_cognitive_services(body["playSources"]):
+        refused = refused_without_cognitive_services(call)
         if refused is not None:
             return refused
     assert call.media is not None
@@ -272,8 +244,8 @@ async def recognize(request: web.Request) -> web.StreamResponse:
     if call.state != "connected":
         return not_established()
     prompts = list(body.get("playPrompts") or []) + ([body["playPrompt"]] if body.get("playPrompt") else [])
-    if body["recognizeInputType"] != "dtmf" or _needs_cognitive_services(prompts):
-        refused = _refused_without_cognitive_services(call)
+    if body["recognizeInputType"] != "dtmf" or needs_cognitive_services(prompts):
+        refused = refused_without_cognitive_services(call)
         if refused is not None:
             return refused
     assert call.media is not None

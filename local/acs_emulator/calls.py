@@ -1,25 +1,27 @@
-"""Calls and what happens to them: ringing, answer, connect, transfer, hang-up, recording, events."""
+"""Calls and what happens to them: ringing, answer, connect, transfer, hang-up, events. The call
+itself is in call_state.py, recording in recording_desk.py."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
-import secrets
-import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from local.acs_emulator import recording_files
+from local.acs_emulator.call_state import (
+    Call,
+    Recording,
+    context_issued_at,
+    new_incoming_call_context,
+)
 from local.acs_emulator.callbacks import Dispatcher, cloud_event, iso_now
 from local.acs_emulator.caller import Caller, InteractiveCaller, ScriptedCaller
 from local.acs_emulator.clock import Clock
 from local.acs_emulator.config import EmulatorConfig
-from local.acs_emulator.identifiers import BOT_USER_ID, acs_user, identifier, normalize, phone, raw_id
+from local.acs_emulator.identifiers import identifier, normalize, phone, raw_id
 from local.acs_emulator.media import MediaQueue
+from local.acs_emulator.recording_desk import RecordingDesk
 from local.acs_emulator.results import (
     CONNECTED_RESULT,
     ENDED_BY_APP,
@@ -30,192 +32,15 @@ from local.acs_emulator.results import (
     TRANSFER_OK,
 )
 from local.acs_emulator.script import Script
-from local.acs_emulator.transcript import Transcript
 
 AGENT_RING_S = 2.0
-
-
-def new_server_call_id() -> str:
-    url = f"https://acs-emulator.local/conv/{uuid.uuid4()}?i=10&e={secrets.randbelow(10**12)}"
-    return base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
-
-
-def new_recording_id(call_connection_id: str) -> str:
-    """As ACS makes them: unpadded base64url of the platform endpoint (the call connection) and a
-    resource-specific id (the recorded RecordingStateChanged in tests/fixtures/acs/)."""
-    token = {"PlatformEndpointId": call_connection_id, "ResourceSpecificId": str(uuid.uuid4())}
-    return base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def new_incoming_call_context(call_id: str, issued_at: float | None = None) -> str:
-    iat = int(issued_at if issued_at is not None else datetime.now(UTC).timestamp())
-    token = {"cc": call_id, "n": secrets.token_hex(16), "iat": iat}
-    return base64.b64encode(json.dumps(token).encode()).decode()
-
-
-def context_issued_at(context: str) -> float | None:
-    """When an incomingCallContext of ours was issued (None for one given by a test)."""
-    try:
-        return float(json.loads(base64.b64decode(context))["iat"])
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 # How a test makes ACS refuse the bot's answer, the ways it does in the field.
 ANSWER_REFUSALS = ("caller_hung_up", "expired", "already_answered")
 
 
-@dataclass
-class Recording:
-    recording_id: str
-    call: Call
-    state: str  # active | inactive
-    callback_uri: str | None
-    started_at: str = field(default_factory=iso_now)
-    # Bring-your-own-storage container (externalStorage.recordingDestinationContainerUrl), if given.
-    container_url: str | None = None
-    content: str = "audioVideo"
-    channel: str = "mixed"
-    format: str = "mp4"
-    started_monotonic: float = field(default_factory=time.monotonic)
-    finished: bool = False
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "recordingId": self.recording_id,
-            "recordingState": self.state,
-            "recordingKind": "azureCommunicationServices",
-        }
-
-
-class Call:
-    """One call between the bot and a person. ``call_id`` is the ACS callConnectionId."""
-
-    def __init__(
-        self,
-        engine: CallEngine,
-        direction: str,
-        person: dict[str, Any],
-        bot_number: str,
-        call_connection_id: str | None = None,
-        server_call_id: str | None = None,
-    ) -> None:
-        self.call_id = call_connection_id or str(uuid.uuid4())
-        self.server_call_id = server_call_id or new_server_call_id()
-        self.correlation_id = str(uuid.uuid4())
-        self.direction = direction  # inbound | outbound
-        self.person = normalize(person)
-        # The person's phone number (or raw id when the person is not on the phone network).
-        self.person_number = (raw_id(self.person) or "").removeprefix("4:")
-        self.bot_number = bot_number
-        self.state = "ringing"  # ringing (not yet visible to the REST API) then the ACS states
-        self.callback_uri: str | None = None
-        self.operation_context: str | None = None
-        self.incoming_call_context: str | None = None
-        self.answered = False
-        self.rejected = False
-        self.ended_by: str | None = None
-        self.transfer_target: str | None = None
-        # callIntelligenceOptions.cognitiveServicesEndpoint given on answer or create: without it ACS
-        # refuses text-to-speech and speech recognition on the call.
-        self.cognitive_services_endpoint: str | None = None
-        self.participants_sequence = 0
-        self.deliver_callbacks = True
-        self.transcript = Transcript()
-        self.caller: Caller = ScriptedCaller(Script(), self.transcript, engine.clock, self.hang_up, 0)
-        self.media: MediaQueue | None = None
-        self.ended = asyncio.Event()
-        self.state_changed = asyncio.Event()
-        self.created_at = iso_now()
-        self.incoming_event: dict[str, Any] | None = None
-        # One of ANSWER_REFUSALS: what happens just before the bot's answer arrives.
-        self.answer_refusal: str | None = None
-        self._engine = engine
-
-    def hang_up(self) -> None:
-        """The person hung up."""
-        self._engine.remote_hangup(self)
-
-    @property
-    def clock(self) -> Clock:
-        return self._engine.clock
-
-    def emit(
-        self,
-        event_name: str,
-        data: dict[str, Any],
-        operation_context: str | None = None,
-        result: dict[str, Any] | None = None,
-        uri: str | None = None,
-    ) -> dict[str, Any]:
-        """Send one callback event of this call (to ``uri``, else the call's callback URI)."""
-        return self._engine.emit(self, event_name, data, operation_context, result, uri)
-
-    @property
-    def speech_unauthorized(self) -> bool:
-        return (
-            bool(self.cognitive_services_endpoint) and not self._engine.config.cognitive_services_authorized
-        )
-
-    @property
-    def caller_raw_id(self) -> str:
-        return raw_id(self.person) or ""
-
-    @property
-    def visible(self) -> bool:
-        """Known to the REST API (created, or answered)."""
-        return self.state != "ringing"
-
-    def set_state(self, state: str) -> None:
-        if state == self.state:
-            return
-        self.state = state
-        self.transcript.add("call_state", state=state)
-        self.state_changed.set()
-        self.state_changed = asyncio.Event()
-        self._engine.notify()
-
-    def properties(self) -> dict[str, Any]:
-        """CallConnectionProperties."""
-        person = self.person
-        bot = phone(self.bot_number)
-        body: dict[str, Any] = {
-            "callConnectionId": self.call_id,
-            "serverCallId": self.server_call_id,
-            "targets": [person] if self.direction == "outbound" else [bot],
-            "callConnectionState": self.state if self.state != "ringing" else "connecting",
-            "source": person if self.direction == "inbound" else acs_user(BOT_USER_ID),
-            "correlationId": self.correlation_id,
-        }
-        if self.callback_uri:
-            body["callbackUri"] = self.callback_uri
-        if self.direction == "outbound":
-            body["sourceCallerIdNumber"] = {"value": self.bot_number}
-        else:
-            body["answeredFor"] = {"value": self.bot_number}
-        return body
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "call_id": self.call_id,
-            "call_connection_id": self.call_id,
-            "server_call_id": self.server_call_id,
-            "correlation_id": self.correlation_id,
-            "direction": self.direction,
-            "person_number": self.person_number,
-            "bot_number": self.bot_number,
-            "state": self.state,
-            "ended": self.ended.is_set(),
-            "ended_by": self.ended_by,
-            "interactive": self.caller.interactive,
-            "created_at": self.created_at,
-            "callback_uri": self.callback_uri,
-            "transfer_target": self.transfer_target,
-            "expectations_failed": len(self.transcript.of_kind("expectation_failed")),
-        }
-
-
-class CallEngine:
+class CallEngine(RecordingDesk):
     def __init__(self, config: EmulatorConfig, dispatcher: Dispatcher) -> None:
         self.config = config
         self.dispatcher = dispatcher
@@ -532,106 +357,6 @@ class CallEngine:
         call.ended.set()
         self.notify()
 
-    # -- recording ------------------------------------------------------------------------------------
-    def start_recording(
-        self, call: Call, callback_uri: str | None, paused: bool, options: dict[str, Any] | None = None
-    ) -> Recording:
-        recording = Recording(
-            new_recording_id(call.call_id), call, "inactive", callback_uri, **(options or {})
-        )
-        self.recordings[recording.recording_id] = recording
-        call.transcript.add("recording", recording_id=recording.recording_id, action="start", paused=paused)
-        if not paused:
-            self.set_recording_state(recording, "active")
-        return recording
-
-    def set_recording_state(self, recording: Recording, state: str) -> None:
-        recording.state = state
-        recording.call.transcript.add("recording", recording_id=recording.recording_id, state=state)
-        # Recording events come from the recording, not the call connection (recorded callbacks).
-        source = f"calling/recordings/{recording.call.server_call_id}/{recording.recording_id}/RecordingStateChanged"
-        self.emit(
-            recording.call,
-            "RecordingStateChanged",
-            {
-                "eventSource": source,
-                "recordingId": recording.recording_id,
-                "state": state,
-                "startDateTime": recording.started_at,
-                "recordingKind": "azureCommunicationServices",
-            },
-            None,
-            PARTICIPANTS_RESULT,
-            recording.callback_uri,
-            source,
-        )
-
-    def finish_recording(self, recording: Recording) -> None:
-        """The recording session is over (stopped, or the call ended): its file goes out once."""
-        if recording.finished:
-            return
-        recording.finished = True
-        if recording.container_url:
-            self.spawn(self._store_recording_file(recording))
-
-    async def _store_recording_file(self, recording: Recording) -> None:
-        await self.clock.sleep(self.config.recording_file_delay_s)
-        call = recording.call
-        duration_ms = max(1000, int((time.monotonic() - recording.started_monotonic) * 1000))
-        format_name, media_type = recording_files.FORMATS[recording.format]
-        data = recording_files.wav_file(duration_ms) if recording.format == "wav" else b"\x00" * 64
-        document_id = str(uuid.uuid4())
-        name = recording_files.blob_name(
-            call.server_call_id, recording.recording_id, document_id, recording.format
-        )
-        assert recording.container_url is not None
-        try:
-            url = await recording_files.write_blob(recording.container_url, name, data, media_type)
-            metadata_url = await recording_files.write_blob(
-                recording.container_url,
-                name.rsplit(".", 1)[0] + ".json",
-                recording_files.metadata(
-                    recording.recording_id,
-                    call.server_call_id,
-                    recording.started_at,
-                    duration_ms,
-                    format_name,
-                ),
-                "application/json",
-            )
-        except Exception as exc:  # ACS cannot write there: no file, no event
-            call.transcript.add("note", text=f"recording file not written: {type(exc).__name__}: {exc}")
-            return
-        chunk = {
-            "documentId": document_id,
-            "index": 0,
-            "endReason": "SessionEnded",
-            "contentLocation": url,
-            "metadataLocation": metadata_url,
-            "deleteLocation": url,
-        }
-        event = recording_files.file_status_event(
-            topic=self._topic(),
-            correlation_id=call.correlation_id,
-            server_call_id=call.server_call_id,
-            chunk=chunk,
-            started_at=recording.started_at,
-            duration_ms=duration_ms,
-            content=recording.content[0].upper() + recording.content[1:],
-            channel=recording.channel.capitalize(),
-            format_type=format_name,
-        )
-        call.transcript.add("recording", recording_id=recording.recording_id, file=url, event_id=event["id"])
-        endpoint = self.config.recording_eventgrid_endpoint
-        if endpoint:
-            self.dispatcher.send_eventgrid(f"recording-{call.call_id}", endpoint, event, call.transcript)
-
-    def _topic(self) -> str:
-        return (
-            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/"
-            f"Microsoft.Communication/communicationServices/{self.config.resource_name}"
-        )
-
     # -- waiting ----------------------------------------------------------------------------------
     async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:  # noqa: ASYNC109 (documented helper signature)
         async with asyncio.timeout(timeout):
@@ -646,3 +371,6 @@ class CallEngine:
                     raise LookupError(f"call ended in state {call.state}, never reached {state}")
                 await call.state_changed.wait()
         return call
+
+
+__all__ = ["ANSWER_REFUSALS", "Call", "CallEngine", "Recording", "context_issued_at"]

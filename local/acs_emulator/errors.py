@@ -5,6 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 
+class BadRequest(Exception):
+    """A request the service answers with 400, and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def error_response(status: int, code: str, message: str) -> web.Response:
     """``{"error": {"code", "message"}}`` with the given HTTP status."""
     return web.json_response({"error": {"code": code, "message": message}}, status=status)

@@ -20,7 +20,22 @@ from local.acs_emulator.caller import (
 )
 from local.acs_emulator.clock import Clock
 from local.acs_emulator.identifiers import raw_id
-from local.acs_emulator.results import COGNITIVE_SERVICES_UNAUTHORIZED
+from local.acs_emulator.results import (
+    CANCELED,
+    COGNITIVE_SERVICES_UNAUTHORIZED,
+    DOWNLOAD_FAILED,
+    DTMF_MATCHED,
+    INCORRECT_TONE,
+    INITIAL_SILENCE,
+    INTER_DIGIT,
+    MAX_DIGITS,
+    OK,
+    PROMPT_FAILED,
+    SOURCE_EMPTY,
+    SPEECH_MATCHED,
+    SPEECH_NOT_MATCHED,
+    STOP_TONE,
+)
 from local.acs_emulator.transcript import Transcript
 
 # Simulated seconds of playback per character of text, and for an audio file.
@@ -30,49 +45,11 @@ DEFAULT_INITIAL_SILENCE_S = 5.0
 DEFAULT_END_SILENCE_S = 0.5
 DEFAULT_INTER_TONE_S = 5.0
 
-OK = {"code": 200, "subCode": 0, "message": "Action completed successfully."}
-CANCELED = {"code": 400, "subCode": 8508, "message": "Action failed, the operation was canceled."}
-INITIAL_SILENCE = {"code": 400, "subCode": 8510, "message": "Action failed, initial silence timeout reached."}
-INTER_DIGIT = {"code": 400, "subCode": 8532, "message": "Action failed, inter-digit silence timeout reached."}
-PROMPT_FAILED = {
-    "code": 500,
-    "subCode": 8511,
-    "message": "Action failed, encountered failure while trying to play the prompt.",
-}
-MAX_DIGITS = {"code": 200, "subCode": 8531, "message": "Action completed, max digits received."}
-STOP_TONE = {"code": 200, "subCode": 8514, "message": "Action completed as stop tone was detected."}
-SPEECH_MATCHED = {"code": 200, "subCode": 8545, "message": "Action completed, speech option matched."}
-DTMF_MATCHED = {"code": 200, "subCode": 8533, "message": "Action completed, DTMF option matched."}
-SPEECH_NOT_MATCHED = {"code": 400, "subCode": 8547, "message": "Action failed, speech option not matched."}
-INCORRECT_TONE = {"code": 400, "subCode": 8534, "message": "Action failed, incorrect tone detected."}
-DOWNLOAD_FAILED = {"code": 400, "subCode": 8536, "message": "Action failed, file could not be downloaded."}
-SOURCE_EMPTY = {"code": 400, "subCode": 8582, "message": "Action failed, text or SSML play source is empty."}
-
-TONE_NAMES = dict(
-    zip(
-        "0123456789abcd#*",
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "a",
-            "b",
-            "c",
-            "d",
-            "pound",
-            "asterisk",
-        ],
-        strict=True,
-    )
-)
-TONE_CHARS = {v: k for k, v in TONE_NAMES.items()}
+# Key characters as ACS names them in DTMF results.
+TONE_NAMES = dict(zip("0123456789abcd#*", [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "a", "b", "c", "d",
+    "pound", "asterisk",
+], strict=True))  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
 _LANG = re.compile(r"xml:lang\s*=\s*[\"']([^\"']+)[\"']")
 _VOICE = re.compile(r"<voice[^>]*name\s*=\s*[\"']([^\"']+)[\"']")

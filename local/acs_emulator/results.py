@@ -53,3 +53,23 @@ COGNITIVE_SERVICES_UNAUTHORIZED: dict[str, Any] = {
     "message": "Action failed due to a Cognitive Services authentication error. "
     "Please check your authorization input and ensure it is correct.",
 }
+
+
+# Results of media operations (play, recognize), as ACS documents them.
+OK = {"code": 200, "subCode": 0, "message": "Action completed successfully."}
+CANCELED = {"code": 400, "subCode": 8508, "message": "Action failed, the operation was canceled."}
+INITIAL_SILENCE = {"code": 400, "subCode": 8510, "message": "Action failed, initial silence timeout reached."}
+INTER_DIGIT = {"code": 400, "subCode": 8532, "message": "Action failed, inter-digit silence timeout reached."}
+PROMPT_FAILED = {
+    "code": 500,
+    "subCode": 8511,
+    "message": "Action failed, encountered failure while trying to play the prompt.",
+}
+MAX_DIGITS = {"code": 200, "subCode": 8531, "message": "Action completed, max digits received."}
+STOP_TONE = {"code": 200, "subCode": 8514, "message": "Action completed as stop tone was detected."}
+SPEECH_MATCHED = {"code": 200, "subCode": 8545, "message": "Action completed, speech option matched."}
+DTMF_MATCHED = {"code": 200, "subCode": 8533, "message": "Action completed, DTMF option matched."}
+SPEECH_NOT_MATCHED = {"code": 400, "subCode": 8547, "message": "Action failed, speech option not matched."}
+INCORRECT_TONE = {"code": 400, "subCode": 8534, "message": "Action failed, incorrect tone detected."}
+DOWNLOAD_FAILED = {"code": 400, "subCode": 8536, "message": "Action failed, file could not be downloaded."}
+SOURCE_EMPTY = {"code": 400, "subCode": 8582, "message": "Action failed, text or SSML play source is empty."}
