@@ -120,35 +120,18 @@ class OpenAIChatModel:
         return cast("AsyncOpenAI", endpoint.client)
 
     def _make_client(self, settings: LlmEndpointSettings) -> AsyncOpenAI:
-        if settings.provider == "azure_openai":
-            from openai import AsyncAzureOpenAI
+        from core.adapters.openai_clients import openai_client
 
-            if settings.api_key:
-                return AsyncAzureOpenAI(
-                    azure_endpoint=settings.endpoint,
-                    api_version=settings.api_version,
-                    api_key=settings.api_key,
-                    timeout=settings.timeout_s,
-                    max_retries=0,
-                )
-            from core.adapters.identity import bearer_token_provider, require
-
-            provider = bearer_token_provider(require(self._credential, "Azure OpenAI", "LLM__*__API_KEY"))
-            return AsyncAzureOpenAI(
-                azure_endpoint=settings.endpoint,
-                api_version=settings.api_version,
-                azure_ad_token_provider=provider,
-                timeout=settings.timeout_s,
-                max_retries=0,
-            )
-        from openai import AsyncOpenAI
-
-        return AsyncOpenAI(
-            base_url=settings.endpoint,
-            # Local OpenAI-compatible servers need no key, but the SDK insists on one.
-            api_key=settings.api_key or "not-needed",
-            timeout=settings.timeout_s,
-            max_retries=0,
+        return openai_client(
+            provider=settings.provider,
+            endpoint=settings.endpoint,
+            api_key=settings.api_key,
+            api_version=settings.api_version,
+            timeout_s=settings.timeout_s,
+            max_retries=0,  # retries and the fallback are this adapter's own
+            credential=self._credential,
+            what="Azure OpenAI",
+            key_setting="LLM__*__API_KEY",
         )
 
     def warm_up(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.adapters.identity import CredentialSource, bearer_token_provider, require
+from core.adapters.identity import CredentialSource
+from core.adapters.openai_clients import openai_client
 from core.engine.search import DocumentSearchUnavailable
 from core.settings_search import EmbeddingsSettings
 
@@ -26,29 +27,16 @@ class OpenAIEmbeddings:
 
     def _make_client(self) -> AsyncOpenAI:
         s = self.settings
-        if s.provider == "azure_openai":
-            from openai import AsyncAzureOpenAI
-
-            if s.api_key:
-                return AsyncAzureOpenAI(
-                    azure_endpoint=s.endpoint,
-                    api_key=s.api_key,
-                    api_version=s.api_version,
-                    timeout=s.timeout_s,
-                )
-            provider = bearer_token_provider(
-                require(self._credential_source, "Azure OpenAI embeddings", "SEARCH__EMBEDDINGS__API_KEY")
-            )
-            return AsyncAzureOpenAI(
-                azure_endpoint=s.endpoint,
-                azure_ad_token_provider=provider,
-                api_version=s.api_version,
-                timeout=s.timeout_s,
-            )
-        from openai import AsyncOpenAI
-
-        return AsyncOpenAI(
-            base_url=s.endpoint, api_key=s.api_key or "local", timeout=s.timeout_s, max_retries=1
+        return openai_client(
+            provider=s.provider,
+            endpoint=s.endpoint,
+            api_key=s.api_key,
+            api_version=s.api_version,
+            timeout_s=s.timeout_s,
+            max_retries=1,
+            credential=self._credential_source,
+            what="Azure OpenAI embeddings",
+            key_setting="SEARCH__EMBEDDINGS__API_KEY",
         )
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
