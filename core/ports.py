@@ -154,9 +154,12 @@ class Telephony(Protocol):
         choices: list[Choice] | None = None,
         initial_silence_s: float = 6.0,
         end_silence_s: float = 0.5,
+        interrupt_media: bool = False,
     ) -> None:
         """Start recognizing the caller's speech (or a choice by voice/keypad) after queued plays; the
-        prompts are played first and the caller may interrupt them (barge-in)."""
+        prompts are played first and the caller may interrupt them (barge-in). An initial silence of
+        0 gives up as soon as the prompts end (more is coming); ``interrupt_media`` cancels what is
+        playing or queued and starts at once."""
         ...
 
     async def cancel_media(self, connection_id: str) -> None: ...

@@ -162,6 +162,7 @@ class AcsTelephony:
         choices: list[Choice] | None = None,
         initial_silence_s: float = 6.0,
         end_silence_s: float = 0.5,
+        interrupt_media: bool = False,
     ) -> None:
         from azure.communication.callautomation import (
             PhoneNumberIdentifier,
@@ -174,8 +175,11 @@ class AcsTelephony:
         kwargs: dict[str, Any] = {
             "operation_context": context,
             "speech_language": language,
-            "initial_silence_timeout": _whole_seconds(initial_silence_s),
+            # 0 (the contract's minimum) is kept: a sentence of an answer, more is coming.
+            "initial_silence_timeout": 0 if initial_silence_s <= 0 else _whole_seconds(initial_silence_s),
         }
+        if interrupt_media:
+            kwargs["interrupt_call_media_operation"] = True
         if prompt:
             kwargs["play_prompt"] = [SsmlSource(ssml_text=to_ssml(p)) for p in prompt]
             kwargs["interrupt_prompt"] = True

@@ -179,16 +179,32 @@ class FlowContext:
         prompt: Sequence[SpokenText] = (),
         choices: list[Choice] | None = None,
     ) -> None:
+        await self.unless_gone(self.recognize(call, connection_id, context, prompt, choices=choices))
+
+    async def recognize(
+        self,
+        call: Call,
+        connection_id: str,
+        context: OperationContext,
+        prompt: Sequence[SpokenText] = (),
+        *,
+        choices: list[Choice] | None = None,
+        initial_silence_s: float | None = None,
+        interrupt_media: bool = False,
+        language: str = "",
+    ) -> None:
+        """A recognize with the run-time timeouts (``initial_silence_s`` overrides the silence one);
+        raises CallGone when the call is gone."""
         config = self.config
-        await self.unless_gone(
-            self.tel.listen(
-                connection_id,
-                call.phone_number,
-                language=call.initiate.language(call.language).code,
-                context=context.format(),
-                prompt=prompt,
-                choices=choices,
-                initial_silence_s=config.phone_silence_timeout_s,
-                end_silence_s=config.recognition_completion_timeout_s,
-            )
+        silence = config.phone_silence_timeout_s if initial_silence_s is None else initial_silence_s
+        await self.tel.listen(
+            connection_id,
+            call.phone_number,
+            language=call.initiate.language(language or call.language).code,
+            context=context.format(),
+            prompt=prompt,
+            choices=choices,
+            initial_silence_s=silence,
+            end_silence_s=config.recognition_completion_timeout_s,
+            interrupt_media=interrupt_media,
         )

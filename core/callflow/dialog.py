@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.callflow.context import FlowContext
 from core.callflow.events import CallEvent, RecognizeCompleted
 from core.models import (
@@ -13,10 +15,14 @@ from core.models import (
     OperationContext,
     Persona,
     Purpose,
+    SpokenText,
 )
 
 
-async def listen_for_language(ctx: FlowContext, call: Call, connection_id: str, ref: str) -> None:
+async def listen_for_language(
+    ctx: FlowContext, call: Call, connection_id: str, ref: str, before: Sequence[SpokenText] = ()
+) -> None:
+    """The language menu, after ``before`` (the greeting): all of it interruptible by the choice."""
     options = call.initiate.languages
     listing = ", ".join(f"{o.name} ({index + 1})" for index, o in enumerate(options))
     prompt = ctx.spoken(call, ctx.phrase("language_choice", call, languages=listing))
@@ -24,7 +30,7 @@ async def listen_for_language(ctx: FlowContext, call: Call, connection_id: str, 
         Choice(label=o.code, phrases=[o.name], tone=str(index + 1) if index < 9 else None)
         for index, o in enumerate(options)
     ]
-    await ctx.listen(call, connection_id, OperationContext(Purpose.CHOICE, ref), [prompt], choices)
+    await ctx.listen(call, connection_id, OperationContext(Purpose.CHOICE, ref), [*before, prompt], choices)
 
 
 def _connection(call: Call, event: CallEvent) -> str:
@@ -35,10 +41,10 @@ async def on_choice(ctx: FlowContext, call: Call, event: RecognizeCompleted, rec
     if not call.live:
         return
     code = event.choice
+    previous = call.language
     if code not in {o.code for o in call.initiate.languages}:
         await on_choice_failed(ctx, call, event, received_at)
         return
-    previous = call.language
 
     def chosen(c: Call) -> None:
         c.language = code
@@ -47,7 +53,13 @@ async def on_choice(ctx: FlowContext, call: Call, event: RecognizeCompleted, rec
         c.counters.silence_retries = 0
 
     call = await ctx.calls.update(call.call_id, chosen, current=call)
-    prompt = [] if code == previous else [ctx.spoken(call, ctx.phrase("greeting", call))]
+    # Something in the language chosen, even when it is the one the greeting was in: the caller waits
+    # for the bot to speak after choosing.
+    if code == previous:
+        language = call.initiate.language(code).name
+        prompt = [ctx.spoken(call, ctx.phrase("language_default", call, language_name=language))]
+    else:
+        prompt = [ctx.spoken(call, ctx.phrase("greeting", call))]
     await ctx.listen(call, _connection(call, event), OperationContext(Purpose.LISTEN, event.id), prompt)
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from core import telemetry
 from core.callflow.context import FlowContext
-from core.callflow.events import CallEvent, CallTransferAccepted, CallTransferFailed, PlayEnded, PlayFailed
+from core.callflow.events import (
+    CallEvent,
+    CallTransferAccepted,
+    CallTransferFailed,
+    PlayEnded,
+    PlayFailed,
+    RecognizeFailed,
+)
 from core.errors import CallGone, TelephonyError
 from core.models import (
     Action,
@@ -18,14 +25,22 @@ from core.models import (
     Purpose,
 )
 
+# RecognizeFailed's subCode when nothing was said before the initial silence ran out.
+SILENCE_SUB_CODE = 8510
+
 
 def needs_nothing(ctx: FlowContext, event: CallEvent) -> bool:
-    """A play's end that cannot be the announcement of a pending hang-up or transfer."""
-    if not isinstance(event, PlayEnded) or isinstance(event, PlayFailed):
-        return False  # a failed play is rare and always worth its log line
+    """A play's (or a sentence's) end that cannot be the announcement of a pending hang-up or
+    transfer."""
     context = event.context
     if context is None:
         return False
+    if isinstance(event, RecognizeFailed) and event.of_turn:
+        if context.is_turn_listening:
+            return True  # the listening while the model thought, replaced or timed out
+        return event.sub_code == SILENCE_SUB_CODE and context.ref in ctx.memory.quiet_turns
+    if not isinstance(event, PlayEnded) or isinstance(event, PlayFailed):
+        return False  # a failed play is rare and always worth its log line
     return context.purpose is Purpose.GREETING or (
         context.is_turn_play and context.ref in ctx.memory.quiet_turns
     )
@@ -45,10 +60,26 @@ def log_play_failed(ctx: FlowContext, call: Call, event: PlayFailed) -> None:
     )
 
 
+async def on_sentence_ended(ctx: FlowContext, call: Call, event: RecognizeFailed, received_at: float) -> None:
+    """A sentence of an answer ended (a recognize with an initial silence of 0: ACS gives up as soon
+    as its prompt ends), or the listening while the model thought timed out."""
+    context = event.context
+    if context is None or not context.is_turn_play:
+        return
+    if event.sub_code != SILENCE_SUB_CODE:
+        ctx.log.warning(
+            "sentence %s of call %s failed: subCode %s", event.raw_context, call.call_id, event.sub_code
+        )
+    await _announcement_ended(ctx, call, context)
+
+
 async def on_play_ended(ctx: FlowContext, call: Call, event: PlayEnded, received_at: float) -> None:
     if isinstance(event, PlayFailed):
         log_play_failed(ctx, call, event)
-    context = event.context
+    await _announcement_ended(ctx, call, event.context)
+
+
+async def _announcement_ended(ctx: FlowContext, call: Call, context: OperationContext | None) -> None:
     if context is None or call.status is CallStatus.ENDED:
         return
     raw = context.format()

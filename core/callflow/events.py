@@ -106,6 +106,13 @@ class RecognizeFailed(CallEvent):
         context = self.context
         return context is not None and context.purpose is Purpose.CHOICE
 
+    @property
+    def of_turn(self) -> bool:
+        """The end of a sentence of an answer, or of the listening while the model thought: not the
+        caller's silence (core.callflow.speaker)."""
+        context = self.context
+        return context is not None and context.purpose is Purpose.TURN
+
 
 class PlayEnded(CallEvent):
     """PlayCompleted, PlayFailed or PlayCanceled: each only records that the play is over."""

@@ -45,7 +45,10 @@ async def _recognized(ctx: FlowContext, call: Call, event: RecognizeCompleted, r
     if event.is_choice:
         await dialog.on_choice(ctx, call, event, received_at)
     elif event.speech:
-        await turns.on_speech(ctx, call, event, event.speech, received_at)
+        context = event.context
+        # Words said during a sentence of an answer: the sentences still queued are cut.
+        barge_in = context is not None and context.is_turn_play
+        await turns.on_speech(ctx, call, event, event.speech, received_at, barge_in=barge_in)
     else:
         await dialog.on_silence(ctx, call, event, received_at)
 
@@ -53,6 +56,8 @@ async def _recognized(ctx: FlowContext, call: Call, event: RecognizeCompleted, r
 async def _recognize_failed(ctx: FlowContext, call: Call, event: RecognizeFailed, received_at: float) -> None:
     if event.is_choice:
         await dialog.on_choice_failed(ctx, call, event, received_at)
+    elif event.of_turn:
+        await endings.on_sentence_ended(ctx, call, event, received_at)
     else:
         await dialog.on_silence(ctx, call, event, received_at)
 
@@ -102,7 +107,8 @@ async def handle_callback(
     for event in parse_callback_body(body):
         if known_secret is not None and (event.ignored or endings.needs_nothing(ctx, event)):
             continue  # authenticated; nothing to do and nothing to remember
-        needs_claim = event.claimed
+        # A sentence's end only records that it was played: idempotent, like a play's end.
+        needs_claim = event.claimed and not (isinstance(event, RecognizeFailed) and event.of_turn)
         if known_secret is None:
             # First callback of this call in this worker: the secret check needs the document.
             found = await ctx.calls.get(call_id)

@@ -91,8 +91,7 @@ async def on_connected(ctx: FlowContext, call: Call, event: CallConnected, recei
     spoken = ctx.spoken(call, text)
     try:
         if choose:
-            await ctx.play(call, connection_id, spoken, OperationContext(Purpose.GREETING, event.id))
-            await listen_for_language(ctx, call, connection_id, event.id)
+            await listen_for_language(ctx, call, connection_id, event.id, before=[spoken])
         else:
             await ctx.listen(call, connection_id, OperationContext(Purpose.LISTEN, event.id), [spoken])
     except TelephonyError:

@@ -31,8 +31,20 @@ async def follow_up(ctx: FlowContext, state: Call, connection_id: str, follow: T
     if not follow.ending:
         ctx.memory.quiet(turn_id)
         listen = OperationContext(Purpose.LISTEN, turn_id)
-        await ctx.listen(state, connection_id, listen, follow.prompts)
+        await ctx.unless_gone(
+            ctx.recognize(
+                state, connection_id, listen, follow.prompts, interrupt_media=follow.replace_listening
+            )
+        )
         return
+    if follow.replace_listening and follow.prompts:
+        # The announcement must not wait behind the listening that ran while the model thought.
+        try:
+            await ctx.tel.cancel_media(connection_id)
+        except CallGone:
+            return
+        except TelephonyError as exc:
+            ctx.log.info("cancel media on %s: %s", connection_id, exc)
     for offset, item in enumerate(follow.prompts):
         index = follow.first_index + offset
         context = OperationContext.turn(turn_id, index)
@@ -42,7 +54,9 @@ async def follow_up(ctx: FlowContext, state: Call, connection_id: str, follow: T
             return  # the caller hung up: CallDisconnected ends the call
         except TelephonyError:
             # The redelivery says the rest, from this play on (the pending ending waits for the last).
-            left = follow.model_copy(update={"prompts": follow.prompts[offset:], "first_index": index})
+            left = follow.model_copy(
+                update={"prompts": follow.prompts[offset:], "first_index": index, "replace_listening": False}
+            )
             await ctx.calls.update(state.call_id, functools.partial(_store, follow=left))
             raise
     if not follow.prompts:

@@ -15,13 +15,13 @@ twice), and a persisted turn resumes from its stored follow-up (core.callflow.tu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from core import telemetry
-from core.callflow.answer import SpokenTurn, apologize, play_first, said_key
+from core.callflow.answer import SpokenTurn, said_key
 from core.callflow.context import FlowContext
 from core.callflow.dialog import say_goodbye
 from core.callflow.events import CallEvent
+from core.callflow.speaker import Speaker
 from core.callflow.turn_follow_up import follow_up, resumable
 from core.callflow.waits import AnswerClock, AnswerLate, next_within
 from core.errors import ProductError, TelephonyError
@@ -50,7 +50,11 @@ async def on_speech(
     received_at: float,
     *,
     action: Action = Action.TALK,
+    barge_in: bool = False,
 ) -> None:
+    """The caller said ``text``. ``barge_in``: during a sentence of an answer, whose sentences still
+    queued are cut, and whose pending hang-up or transfer (the caller interrupted its announcement)
+    gives way to the conversation."""
     if not call.live:
         return
     from core.engine.safety import clean_caller_text
@@ -69,33 +73,46 @@ async def on_speech(
     # A newer utterance, or an SMS (the caller may be listening or being listened to), clears the
     # media queue so the answer is heard and recognition starts afresh after it.
     cancel: asyncio.Task[None] | None = None
-    if action is Action.SMS or older is not None or (stored_older and stored_older != turn_id):
+    newer = older is not None or bool(stored_older and stored_older != turn_id)
+    if action is Action.SMS or barge_in or newer:
         cancel = asyncio.create_task(_cancel_media(ctx, connection_id))
     caller = Message(
         persona=Persona.HUMAN, action=action, content=clean_caller_text(text), source_id=f"{turn_id}:caller"
     )
-    begin = asyncio.create_task(
-        ctx.calls.update(call_id, lambda c: c.begin_turn(turn_id, caller), current=call)
-    )
+
+    def begin_turn(c: Call) -> None:
+        pending = c.connection.pending
+        if barge_in and pending is not None and not pending.started:
+            c.connection.cancel_ending()
+        c.begin_turn(turn_id, caller)
+
+    begin = asyncio.create_task(ctx.calls.update(call_id, begin_turn, current=call))
     spoken = SpokenTurn(handle=handle)
     # Claimed while the model thinks: an earlier attempt of this event may have said it already.
     spoken.said_before = asyncio.create_task(ctx.services.inbox.claim(call_id, said_key(turn_id)))
     engine_stop = asyncio.Event()
-    watcher = asyncio.create_task(_watch_store(ctx, spoken, begin))
+    watch = StoreWatch(ctx, spoken, begin)
+    watcher = asyncio.create_task(watch.run())
     relay = asyncio.create_task(_relay_stop(ctx, spoken, engine_stop))
     with tracer().start_as_current_span("callflow.turn") as span:
         span.set_attribute("call.id", call_id)
         span.set_attribute("turn.id", turn_id)
+        speaker = Speaker(ctx, call, connection_id, spoken, received_at, cancel, watch.before_sentence)
         try:
-            await _speak(ctx, call, connection_id, spoken, engine_stop, caller, cancel, received_at)
-        finally:
-            watcher.cancel()
-            relay.cancel()
-            if cancel is not None and not cancel.done():
-                await asyncio.gather(cancel, return_exceptions=True)
-            await asyncio.gather(watcher, relay, spoken.said_before, return_exceptions=True)
-            begun = await begin
-        await _finish(ctx, begun, connection_id, spoken)
+            try:
+                await _speak(ctx, call, speaker, engine_stop, caller)
+            finally:
+                watcher.cancel()
+                relay.cancel()
+                if cancel is not None and not cancel.done():
+                    await asyncio.gather(cancel, return_exceptions=True)
+                await asyncio.gather(watcher, relay, spoken.said_before, return_exceptions=True)
+                begun = await begin
+            await _finish(ctx, begun, connection_id, spoken)
+        except BaseException:
+            # ACS redelivers the event: its next attempt must not say again what the caller heard.
+            await speaker.remember_said()
+            raise
         if spoken.answer_latency_ms is not None:
             span.set_attribute("call.answer.latency_ms", spoken.answer_latency_ms)
 
@@ -107,16 +124,30 @@ async def _cancel_media(ctx: FlowContext, connection_id: str) -> None:
         ctx.log.info("cancel media on %s: %s", connection_id, exc)
 
 
-async def _watch_store(ctx: FlowContext, spoken: SpokenTurn, begin: asyncio.Task[Call]) -> None:
-    """Interrupt the turn when the store says another worker's turn took over (or the call ended)."""
-    handle = spoken.handle
-    # asyncio.wait, not gather: cancelling this watcher must never cancel the write it waits for.
-    await asyncio.wait({begin})
-    while not handle.interrupted:
-        await asyncio.sleep(SUPERSEDE_CHECK_S)
-        fresh = await ctx.calls.get(handle.call_id)
+class StoreWatch:
+    """Interrupts the turn when the store says another worker's turn took over (or the call ended):
+    every SUPERSEDE_CHECK_S in the background, and before every sentence but the first (one point
+    read: a sentence requested after the caller spoke again on another worker would be heard)."""
+
+    def __init__(self, ctx: FlowContext, spoken: SpokenTurn, begin: asyncio.Task[Call]) -> None:
+        self.ctx, self.spoken, self.begin = ctx, spoken, begin
+
+    async def run(self) -> None:
+        # asyncio.wait, not gather: cancelling this watcher must never cancel the write it waits for.
+        await asyncio.wait({self.begin})
+        while not self.spoken.handle.interrupted:
+            await asyncio.sleep(SUPERSEDE_CHECK_S)
+            await self.look()
+
+    async def before_sentence(self) -> None:
+        if self.begin.done():
+            await self.look()
+
+    async def look(self) -> None:
+        handle = self.spoken.handle
+        fresh = await self.ctx.calls.get(handle.call_id)
         if fresh is None or fresh.status is CallStatus.ENDED:
-            spoken.hung_up = True
+            self.spoken.hung_up = True
             handle.interrupt()
         elif fresh.current_turn_id != handle.turn_id:
             handle.interrupt()
@@ -134,54 +165,56 @@ async def _relay_stop(ctx: FlowContext, spoken: SpokenTurn, engine_stop: asyncio
 
 
 async def _speak(
-    ctx: FlowContext,
-    call: Call,
-    connection_id: str,
-    result: SpokenTurn,
-    engine_stop: asyncio.Event,
-    caller: Message,
-    cancel: asyncio.Task[None] | None,
-    received_at: float,
+    ctx: FlowContext, call: Call, speaker: Speaker, engine_stop: asyncio.Event, caller: Message
 ) -> None:
+    result, received_at = speaker.result, speaker.received_at
     handle = result.handle
-    try:
-        engine = ctx.services.engine
-    except ProductError as exc:  # no model configured: say so to the caller, keep listening
-        ctx.log.error("no conversation engine for call %s: %s", call.call_id, exc)
-        text = ctx.phrase("error", call)
-        result.extra_messages.append(
-            Message(persona=Persona.ASSISTANT, content=text, source_id=handle.turn_id)
-        )
-        await play_first(ctx, connection_id, ctx.spoken(call, text), result, cancel, received_at)
-        return
     config = ctx.config  # once per turn: a change applies from the next turn
-    clock = AnswerClock(received_at, config.answer_soft_timeout_s, config.answer_hard_timeout_s)
-    turn = engine.run(call, None, turn_id=handle.turn_id, stop=engine_stop, extra_messages=[caller])
-    result.turn = turn
-    stream = turn.__aiter__()
-
-    async def filler() -> None:
-        with contextlib.suppress(TelephonyError):
-            context = OperationContext.turn(handle.turn_id, OperationContext.FILLER)
-            await ctx.tel.play(
-                connection_id, ctx.spoken(call, ctx.phrase("filler", call)), context=context.format()
-            )
-
+    speaker.listen_while_thinking(config.answer_hard_timeout_s + config.phone_silence_timeout_s)
     try:
-        speech = await next_within(stream, clock, on_soft=filler)
-        while speech is not None:
-            # Once the line is gone the model still runs to the end (its tool calls are stored).
-            spoken = ctx.spoken(call, speech.text, speech.style, speech.language)
-            if not result.silent and result.first_pending:
-                await play_first(ctx, connection_id, spoken, result, cancel, received_at)
-            elif not result.silent and ctx.memory.is_current(handle):
-                result.rest.append(spoken)
-            speech = await next_within(stream, clock)
-    except AnswerLate:
-        if not result.silent and ctx.memory.is_current(handle):
-            await apologize(ctx, call, connection_id, result, cancel, received_at)
+        try:
+            engine = ctx.services.engine
+        except ProductError as exc:  # no model configured: say so to the caller, keep listening
+            ctx.log.error("no conversation engine for call %s: %s", call.call_id, exc)
+            text = ctx.phrase("error", call)
+            result.extra_messages.append(
+                Message(persona=Persona.ASSISTANT, content=text, source_id=handle.turn_id)
+            )
+            await speaker.say(ctx.spoken(call, text))
+            return
+        clock = AnswerClock(received_at, config.answer_soft_timeout_s, config.answer_hard_timeout_s)
+        turn = engine.run(call, None, turn_id=handle.turn_id, stop=engine_stop, extra_messages=[caller])
+        result.turn = turn
+        stream = turn.__aiter__()
+
+        async def filler() -> None:
+            await speaker.filler(ctx.spoken(call, ctx.phrase("filler", call)))
+
+        try:
+            speech = await next_within(stream, clock, on_soft=filler)
+            while speech is not None:
+                # Once the line is gone the model still runs to the end (its tool calls are stored).
+                await speaker.say(ctx.spoken(call, speech.text, speech.style, speech.language))
+                speech = await next_within(stream, clock)
+        except AnswerLate:
+            if not result.silent and ctx.memory.is_current(handle):
+                await _apologize(ctx, call, speaker)
+        finally:
+            await stream.aclose()
     finally:
-        await stream.aclose()
+        speaker.leftover()
+        await speaker.close()
+
+
+async def _apologize(ctx: FlowContext, call: Call, speaker: Speaker) -> None:
+    """The hard timeout passed: say sorry and invite the caller to repeat; the call goes on."""
+    turn_id = speaker.result.handle.turn_id
+    ctx.log.warning("turn %s of call %s: no answer within the hard timeout", turn_id, call.call_id)
+    text = ctx.phrase("error", call)
+    speaker.result.extra_messages.append(
+        Message(persona=Persona.ASSISTANT, content=text, source_id=f"{turn_id}:late")
+    )
+    await speaker.say(ctx.spoken(call, text))
 
 
 async def _finish(ctx: FlowContext, begun: Call, connection_id: str, spoken: SpokenTurn) -> None:
@@ -222,7 +255,13 @@ async def _finish(ctx: FlowContext, begun: Call, connection_id: str, spoken: Spo
         decided.append(live)
         return applied
 
-    follow = TurnFollowUp(turn_id=turn_id, prompts=spoken.rest, ending=terminal is not None)
+    follow = TurnFollowUp(
+        turn_id=turn_id,
+        prompts=spoken.rest,
+        first_index=spoken.next_index,
+        ending=terminal is not None,
+        replace_listening=spoken.listening,
+    )
     try:
         state = await ctx.calls.update(begun.call_id, finish, current=begun)
         if decided and decided[0]:

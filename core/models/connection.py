@@ -40,6 +40,8 @@ class TurnFollowUp(BaseModel):
     prompts: list[SpokenText] = Field(default_factory=list)
     first_index: int = 1
     ending: bool = False
+    # The listening of the turn (while the model thought) still runs: the follow-up replaces it.
+    replace_listening: bool = False
 
 
 class Connection(BaseModel):

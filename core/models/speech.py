@@ -51,6 +51,8 @@ class OperationContext:
     # A turn that decided to end the call without saying anything: its "last play" never happens.
     SILENT = "none"
     FILLER = "filler"
+    # The recognition that listens while the model thinks (core.callflow.speaker).
+    THINK = "think"
 
     @classmethod
     def turn(cls, turn_id: str, part: int | str) -> OperationContext:
@@ -82,4 +84,10 @@ class OperationContext:
 
     @property
     def is_turn_play(self) -> bool:
-        return self.purpose is Purpose.TURN and self.part not in (None, self.FILLER)
+        """A sentence of a turn's answer (a play, or a recognize with it as its prompt)."""
+        return self.purpose is Purpose.TURN and self.part not in (None, self.FILLER, self.THINK)
+
+    @property
+    def is_turn_listening(self) -> bool:
+        """The recognition of a turn that only listens while the model thinks (think, filler)."""
+        return self.purpose is Purpose.TURN and self.part in (self.FILLER, self.THINK)

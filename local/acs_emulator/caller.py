@@ -69,7 +69,10 @@ class Caller(Protocol):
 
     def heard(self, text: str) -> None: ...
     async def respond(self, listening: Listening) -> Reply: ...
-    def after_media(self, media_idle: bool) -> None: ...
+    def after_media(self, media_idle: bool, completed: bool = True) -> None:
+        """A media operation ended (``completed``: not canceled), or the call connected."""
+        ...
+
     def on_media_started(self) -> None: ...
     def on_connected(self) -> None: ...
     def on_call_end(self) -> None: ...
@@ -79,7 +82,12 @@ class ScriptedCaller:
     """Follows a script. ``say``/``dtmf``/``silence`` steps are played out when the bot listens (a
     recognize runs); ``expect`` steps are matched against what the bot plays; ``hangup`` happens as
     soon as it is reached and no media operation is running. When the script runs out, the caller
-    hangs up at the bot's next recognize, or after ``idle_hangup_s`` of bot silence."""
+    hangs up at the bot's next recognize, or after ``idle_hangup_s`` of bot silence.
+
+    Like a person, the caller takes a turn only when the bot leaves one: a recognize whose initial
+    silence is 0 (the bot goes on talking) gets no answer but a barge-in, and after speaking the
+    caller waits for the bot to say something before speaking again (a ``while_thinking`` step does
+    not wait: it is said into whatever recognition runs, a bot still thinking included)."""
 
     interactive = False
 
@@ -103,6 +111,10 @@ class ScriptedCaller:
         self._heard_since_expect: list[str] = []
         self._ended = False
         self._media_idle = True
+        # The caller spoke and the bot has said nothing since: waiting for the answer. Only speech
+        # heard to its end counts (a sentence cut by the caller's interruption does not).
+        self._awaiting_answer = False
+        self._heard_in_op = False
 
     # -- steps -------------------------------------------------------------------------------
     def _current(self) -> Step | None:
@@ -149,6 +161,7 @@ class ScriptedCaller:
         self.after_media(True)
 
     def heard(self, text: str) -> None:
+        self._heard_in_op = True
         self._heard_since_expect.append(text)
         step = self._current()
         if not isinstance(step, Expect):
@@ -158,8 +171,11 @@ class ScriptedCaller:
             self._transcript.add("expectation_met", who="caller", pattern=step.pattern.pattern, text=text)
             self._advance()
 
-    def after_media(self, media_idle: bool) -> None:
+    def after_media(self, media_idle: bool, completed: bool = True) -> None:
         """Called when a media operation ends (and at connect): act on steps that need no listener."""
+        if completed and self._heard_in_op:
+            self._awaiting_answer = False
+        self._heard_in_op = False
         self._media_idle = media_idle
         if self._ended:
             return
@@ -207,7 +223,31 @@ class ScriptedCaller:
                 self._heard_since_expect = []
 
     # -- listening -------------------------------------------------------------------------
+    def _no_turn(self, listening: Listening) -> bool:
+        """The bot leaves the caller no turn in this recognition (see the class docstring)."""
+        step = self._current()
+        if isinstance(step, Say) and step.while_thinking:
+            return False
+        barge = isinstance(step, Say) and step.barge_in
+        if listening.initial_silence_s <= 0:
+            interrupts = isinstance(step, Dtmf) or barge
+            return not (interrupts and listening.interrupt_prompt and listening.prompt_s > 0)
+        waiting = self._awaiting_answer and listening.input_type == "speech" and listening.prompt_s <= 0
+        return waiting and not isinstance(step, Hangup)
+
     async def respond(self, listening: Listening) -> Reply:
+        reply = await self._respond(listening)
+        if isinstance(reply, SpeechReply | DtmfReply):
+            # Who spoke waits for an answer; keys pressed to a menu do not expect one.
+            self._awaiting_answer = isinstance(reply, SpeechReply)
+            self._heard_in_op = False  # the prompt it answered is not an answer to it
+        return reply
+
+    async def _respond(self, listening: Listening) -> Reply:
+        if self._no_turn(listening):
+            # Silent through this recognition: it ends by its timeout, or is canceled.
+            await self._clock.sleep(listening.prompt_s + listening.initial_silence_s)
+            return SilenceReply()
         silence_spent = 0.0  # simulated silence already spent in this recognition, after the prompt
         while True:
             step = self._current()
@@ -298,7 +338,7 @@ class InteractiveCaller:
     def heard(self, text: str) -> None:
         pass
 
-    def after_media(self, media_idle: bool) -> None:
+    def after_media(self, media_idle: bool, completed: bool = True) -> None:
         pass
 
     def on_media_started(self) -> None:

@@ -208,7 +208,7 @@ class MediaQueue:
             await asyncio.wait([op.task])
             self._current = None
             if not self._closed:
-                self._call.caller.after_media(self.idle)
+                self._call.caller.after_media(self.idle, completed=not op.task.cancelled())
 
     # -- play ------------------------------------------------------------------------------
     def _caller_hears(self, play_to: list[dict[str, Any]] | None) -> bool:

@@ -2,7 +2,8 @@
 
 Either a list of steps, or a mapping ``{answer: bool, ring_seconds: float, steps: [...]}``. Steps::
 
-    - say: "My car was hit"      # optional: language: fr-FR, barge_in: true
+    - say: "My car was hit"      # optional: language: fr-FR, barge_in: true (into the bot's
+                                 # speech), while_thinking: true (before the bot answers)
     - silence: 7                 # silent through recognitions totalling 7 simulated seconds
     - dtmf: "1#"
     - expect: "(?i)hello"        # optional: within: 5  (real seconds)
@@ -29,6 +30,7 @@ class Say:
     text: str
     language: str | None = None
     barge_in: bool = False
+    while_thinking: bool = False
 
 
 @dataclass
@@ -73,7 +75,12 @@ def _parse_step(raw: Any, index: int) -> Step | None:
     if not isinstance(raw, dict):
         raise ScriptError(f"step {index}: expected a mapping, got {raw!r}")
     if "say" in raw:
-        return Say(str(raw["say"]), raw.get("language"), bool(raw.get("barge_in", False)))
+        return Say(
+            str(raw["say"]),
+            raw.get("language"),
+            bool(raw.get("barge_in", False)),
+            bool(raw.get("while_thinking", False)),
+        )
     if "silence" in raw:
         seconds = float(raw["silence"])
         if seconds < 0:

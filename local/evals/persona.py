@@ -80,7 +80,7 @@ class PersonaCaller:
         else:
             self.history.append({"role": "user", "content": text})
 
-    def after_media(self, media_idle: bool) -> None:
+    def after_media(self, media_idle: bool, completed: bool = True) -> None:
         pass
 
     def on_media_started(self) -> None:
@@ -116,6 +116,12 @@ class PersonaCaller:
         return str(data["choices"][0]["message"].get("content") or "").strip()
 
     async def respond(self, listening: Listening) -> Reply:
+        # A person speaks when the bot leaves a turn: not between the sentences of an answer (no
+        # silence after them), nor while the bot is still thinking about the last line.
+        waiting = not self.history or self.history[-1]["role"] == "assistant"
+        if listening.initial_silence_s <= 0 or (waiting and listening.prompt_s <= 0 and self.history):
+            await self._clock.sleep(listening.prompt_s + listening.initial_silence_s)
+            return SilenceReply()
         spoken = sum(1 for m in self.history if m["role"] == "assistant")
         if spoken >= MAX_CALLER_LINES:
             self._transcript.add("caller_hangup", who="caller", reason="persona line limit")

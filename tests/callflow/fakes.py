@@ -120,6 +120,8 @@ class Op:
     prompt: list[str] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
     number: str = ""
+    silence: float | None = None
+    interrupt: bool = False
 
 
 class FakeTelephony:
@@ -160,6 +162,7 @@ class FakeTelephony:
         choices: list[Choice] | None = None,
         initial_silence_s: float = 6.0,
         end_silence_s: float = 0.5,
+        interrupt_media: bool = False,
     ) -> None:
         self._check(connection_id)
         self.ops.append(
@@ -169,6 +172,8 @@ class FakeTelephony:
                 context,
                 prompt=[p.text for p in prompt],
                 choices=[c.label for c in choices or []],
+                silence=initial_silence_s,
+                interrupt=interrupt_media,
             )
         )
 
@@ -189,6 +194,14 @@ class FakeTelephony:
 
     def of(self, kind: str) -> list[Op]:
         return [op for op in self.ops if op.kind == kind]
+
+    def sentences(self) -> list[Op]:
+        """The sentences of answers: recognizes with one sentence as prompt and no silence after it."""
+        return [op for op in self.ops if op.kind == "listen" and op.silence == 0 and op.prompt]
+
+    def said(self) -> list[str]:
+        """The texts of the answers' sentences, in order."""
+        return [text for op in self.sentences() for text in op.prompt]
 
     def spoken(self) -> list[str]:
         said: list[str] = []
@@ -373,3 +386,17 @@ def make_rig(settings: Settings) -> Rig:
 
 
 __all__ = ["EndCall", "ScriptedAnswer", "TransferToAgent", "event", "make_rig", "speech", "until"]
+
+
+def sentence_ended(connection_id: str, context: str) -> dict[str, Any]:
+    """ACS gave up listening after a sentence of an answer (its initial silence is 0)."""
+    return event(
+        "RecognizeFailed",
+        connection_id,
+        operationContext=context,
+        resultInformation={
+            "code": 400,
+            "subCode": 8510,
+            "message": "Action failed, initial silence timeout reached.",
+        },
+    )

@@ -18,6 +18,7 @@ from tests.callflow.fakes import (
     TransferToAgent,
     event,
     make_rig,
+    sentence_ended,
     speech,
     until,
 )
@@ -66,9 +67,11 @@ async def test_several_languages_ask_for_a_choice() -> None:
     rig = make_rig(Settings())
     call, conn = await incoming(rig)
     await rig.send(call, event("CallConnected", conn))
-    assert rig.tel.of("play")[0].context.startswith("greeting:")
+    # The greeting and the menu are the prompts of the choice: the caller may answer during either.
+    assert not rig.tel.of("play")
     choice = rig.tel.of("listen")[0]
     assert choice.choices == ["en-US", "fr-FR", "es-ES"]
+    assert len(choice.prompt) == 2 and "Contoso" in choice.prompt[0]
     await rig.send(
         call,
         event(
@@ -84,13 +87,23 @@ async def test_several_languages_ask_for_a_choice() -> None:
     assert "Bonjour" in rig.tel.of("listen")[-1].prompt[0]
 
 
-async def test_turn_plays_first_sentence_then_listens_with_the_rest(rig: Rig) -> None:
+async def test_turn_says_every_sentence_interruptibly_then_listens(rig: Rig) -> None:
     call, conn = await connected(rig)
     rig.engine.answers.append(ScriptedAnswer(["First.", "Second.", "Third."]))
+    start = len(rig.tel.ops)
     await rig.send(call, speech(conn, "My car was hit", "rec-1"))
-    plays = rig.tel.of("play")
-    assert [p.text for p in plays] == ["First."]
-    assert rig.tel.of("listen")[-1].prompt == ["Second.", "Third."]
+    ops = rig.tel.ops[start:]
+    # While the model thinks, a recognition listens; the first sentence replaces it (cancel), each
+    # sentence is its own recognize (barge-in, no wait after it), then the bot listens for the reply.
+    assert not [op for op in ops if op.kind == "play"]
+    think = next(op for op in ops if op.kind == "listen")
+    assert think.context == "turn:rec-1:think" and not think.prompt and (think.silence or 0) > 0
+    assert [op.prompt for op in rig.tel.sentences()] == [["First."], ["Second."], ["Third."]]
+    assert [op.context for op in rig.tel.sentences()] == [f"turn:rec-1:{n}" for n in range(3)]
+    # The first sentence interrupts the listening; the others queue after it.
+    assert [op.interrupt for op in rig.tel.sentences()] == [True, False, False]
+    listen = ops[-1]
+    assert listen.context == "listen:rec-1" and not listen.prompt and (listen.silence or 0) > 0
     stored = await rig.call(call.call_id)
     contents = [m.content for m in stored.messages]
     assert "My car was hit" in contents and "First. Second. Third." in contents
@@ -117,10 +130,14 @@ async def test_end_call_plays_goodbye_then_hangs_up(rig: Rig) -> None:
     call, conn = await connected(rig)
     rig.engine.answers.append(ScriptedAnswer(["Thanks.", "Goodbye!"], actions=[EndCall()]))
     await rig.send(call, speech(conn, "that's all"))
-    plays = rig.tel.of("play")
-    assert [p.text for p in plays[-2:]] == ["Thanks.", "Goodbye!"]
+    sentences = rig.tel.sentences()
+    assert [p.prompt[0] for p in sentences[-2:]] == ["Thanks.", "Goodbye!"]
     assert not rig.tel.of("hangup")
-    await rig.send(call, event("PlayCompleted", conn, operationContext=plays[-1].context))
+    # The first sentence's end changes nothing; the last one's (ACS gives up listening) hangs up.
+    await rig.send(call, sentence_ended(conn, sentences[-2].context))
+    assert not rig.tel.of("hangup")
+    await rig.send(call, sentence_ended(conn, sentences[-1].context))
+    await rig.send(call, sentence_ended(conn, sentences[-1].context))  # another copy
     assert len(rig.tel.of("hangup")) == 1
     # Speech after the end is ignored.
     await rig.send(call, speech(conn, "wait"))
@@ -133,8 +150,7 @@ async def test_transfer_accepted_and_declined(rig: Rig) -> None:
         ScriptedAnswer(["Transferring you."], actions=[TransferToAgent("+15550109999")])
     )
     await rig.send(call, speech(conn, "agent please"))
-    play = rig.tel.of("play")[-1]
-    await rig.send(call, event("PlayCompleted", conn, operationContext=play.context))
+    await rig.send(call, sentence_ended(conn, rig.tel.sentences()[-1].context))
     transfer = rig.tel.of("transfer")
     assert len(transfer) == 1 and transfer[0].number == call.initiate.agent_phone_number
     await rig.send(call, event("CallTransferFailed", conn, operationContext=transfer[0].context))
@@ -147,8 +163,7 @@ async def test_transfer_accepted_and_declined(rig: Rig) -> None:
         ScriptedAnswer(["Transferring you."], actions=[TransferToAgent("+15550109999")])
     )
     await rig.send(call, speech(conn, "agent please, again"))
-    play = rig.tel.of("play")[-1]
-    await rig.send(call, event("PlayCompleted", conn, operationContext=play.context))
+    await rig.send(call, sentence_ended(conn, rig.tel.sentences()[-1].context))
     await rig.send(call, event("CallTransferAccepted", conn))
     stored = await rig.call(call.call_id)
     assert any(m.content.startswith("Transferred to") for m in stored.messages)
@@ -180,7 +195,7 @@ async def test_new_speech_supersedes_a_running_turn(rig: Rig) -> None:
     rig.engine.answers.append(ScriptedAnswer(["Old one.", "Old two.", "Old three."], gate=gate))
     rig.engine.answers.append(ScriptedAnswer(["New one.", "New two."]))
     first = asyncio.create_task(rig.send(call, speech(conn, "first words", "rec-a")))
-    await until(lambda: bool(rig.tel.of("play")) and rig.tel.of("play")[-1].text == "Old one.", "Old one.")
+    await until(lambda: rig.tel.said()[-1:] == ["Old one."], "Old one.")
     await rig.send(call, speech(conn, "actually, something else", "rec-b"))
     gate.set()
     await first
@@ -346,7 +361,7 @@ async def test_a_turn_superseded_on_another_worker_stays_silent(rig: Rig) -> Non
     rig.engine.answers.append(ScriptedAnswer(["Old one.", "Old two."], gate=gate, actions=[EndCall()]))
     rig.engine.answers.append(ScriptedAnswer(["New one.", "New two."]))
     first = asyncio.create_task(rig.send(call, speech(conn, "first", "rec-1")))
-    await until(lambda: bool(rig.tel.of("play")) and rig.tel.of("play")[-1].text == "Old one.", "Old one.")
+    await until(lambda: rig.tel.said()[-1:] == ["Old one."], "Old one.")
     body = json.dumps([speech(conn, "second", "rec-2")]).encode()
     await other.handle_callback(call.call_id, call.callback_secret, "Bearer ok", body)
     gate.set()
@@ -362,13 +377,14 @@ async def test_a_turn_superseded_on_another_worker_stays_silent(rig: Rig) -> Non
 
 
 async def test_one_turn_reads_the_call_once(rig: Rig) -> None:
-    """The unit of work: the event's read is the turn's only read; both writes are conditional on
-    the ETag of the state before them."""
+    """The unit of work: the event's read is the turn's only full read but the look at the store
+    before each later sentence (a newer turn on another worker silences it); both writes are
+    conditional on the ETag of the state before them."""
     call, conn = await connected(rig)
     rig.engine.answers.append(ScriptedAnswer(["First.", "Second."]))
     reads, writes = rig.store.reads, rig.store.writes
     await rig.send(call, speech(conn, "My car was hit", "rec-count"))
-    assert rig.store.reads - reads <= 1
+    assert rig.store.reads - reads <= 2
     assert rig.store.writes - writes == 2  # the caller's words, then the answer
     stored = await rig.call(call.call_id)
     assert [m.content for m in stored.messages[-2:]] == ["My car was hit", "First. Second."]
@@ -384,8 +400,8 @@ async def test_an_sms_during_the_call_is_answered_on_the_phone(rig: Rig) -> None
 
     # The bot stops listening, speaks its answer on the phone, then listens again.
     assert len(rig.tel.of("cancel")) == cancels_before + 1
-    assert [p.text for p in rig.tel.of("play")][-1] == "I got your text."
-    assert rig.tel.of("listen")[-1].prompt == ["Your new address is noted."]
+    assert rig.tel.said()[-2:] == ["I got your text.", "Your new address is noted."]
+    assert rig.tel.of("listen")[-1].context.startswith("listen:") and not rig.tel.of("listen")[-1].prompt
     stored = await rig.call(call.call_id)
     sms = [m for m in stored.messages if m.action is Action.SMS]
     assert [m.content for m in sms] == ["My new address is 1 Main St"]

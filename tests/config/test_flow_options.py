@@ -63,11 +63,11 @@ async def test_a_stalled_answer_keeps_its_first_sentence_then_apologizes_and_lis
     call, conn = await _connected(rig)
     rig.engine.answers.append(ScriptedAnswer(["First part.", "Never said."], gate=asyncio.Event()))
     await rig.send(call, speech(conn, "Tell me", "rec-1"))
-    assert [p.text for p in rig.tel.of("play")] == ["First part."]
-    prompt = rig.tel.of("listen")[-1].prompt
-    assert len(prompt) == 1 and prompt[0] in APOLOGIES
+    said = rig.tel.said()
+    assert len(said) == 2 and said[0] == "First part." and said[1] in APOLOGIES
+    assert rig.tel.of("listen")[-1].context == "listen:rec-1"  # then the bot listens again
     stored = await rig.call(call.call_id)
-    assert prompt[0] in [m.content for m in stored.messages]
+    assert said[1] in [m.content for m in stored.messages]
     assert stored.live and not stored.connection.open_turn
 
 
@@ -76,8 +76,11 @@ async def test_a_late_first_sentence_gets_one_filler() -> None:
     call, conn = await _connected(rig)
     rig.engine.answers.append(ScriptedAnswer(["Here it is."], delay_s=0.2))
     await rig.send(call, speech(conn, "Tell me", "rec-1"))
-    said = [p.text for p in rig.tel.of("play")]
+    said = rig.tel.said()
     assert len(said) == 2 and said[0] in FILLERS and said[1] == "Here it is."
+    # Both interruptible; the filler replaced the listening while the model thought.
+    filler = rig.tel.sentences()[0]
+    assert filler.context == "turn:rec-1:filler" and filler.interrupt
 
 
 async def test_options_change_between_events_not_within_one() -> None:

@@ -264,11 +264,16 @@ async def test_barge_in_interrupts_the_prompt(stack: CallStack) -> None:
         ]
     )
     script = [{"say": "English"}, {"say": "Tell me."}, {"say": "Stop, please.", "barge_in": True}]
+    # Speech takes time (a sentence plays for a few hundred ms), so the cut can be heard.
+    stack.acs.config.speed_factor = 0.25
     emulated = await stack.run_inbound(random_number(), script)
     entries = stack.transcript(emulated)
     barged = [e for e in entries if e["kind"] == "caller_said" and e.get("barge_in")]
     assert barged and barged[0]["text"] == "Stop, please."
-    assert [e["text"] for e in stack.bot_said(emulated)][-1] == "Sure. Goodbye!"
+    said = [e["text"] for e in stack.bot_said(emulated)]
+    # The caller interrupted the first sentence: the two queued after it were cut, never heard.
+    assert said[-1] == "Sure. Goodbye!" and "First sentence here." in said
+    assert "Third sentence here." not in said
 
 
 async def test_duplicated_and_reordered_callbacks_change_nothing(stack: CallStack) -> None:

@@ -27,6 +27,7 @@ from azure.core.exceptions import HttpResponseError
 
 from local.acs_emulator import AcsEmulator
 from local.acs_emulator.auth import signed_headers
+from local.acs_emulator.script import parse_script
 from tests.emulator import contracts
 from tests.emulator.conftest import AGENT, AI_SERVICES, BOT, PERSON
 from tests.emulator.receiver import CallbackReceiver
@@ -222,6 +223,11 @@ def _strip_nulls(value: Any) -> Any:
     return value
 
 
+# A caller who stays on the line in silence: an example's recognize must not end the call before the
+# next example uses it.
+QUIET = parse_script([{"silence": 300}])
+
+
 async def test_shipped_examples_are_accepted_and_answered(
     emulator: AcsEmulator, receiver: CallbackReceiver
 ) -> None:
@@ -255,7 +261,7 @@ async def test_shipped_examples_are_accepted_and_answered(
             ):
                 emulator.engine.calls.pop(params["callConnectionId"], None)
                 call = emulator.engine.incoming_call(
-                    PERSON, None, None, False, call_connection_id=params["callConnectionId"]
+                    PERSON, None, QUIET, False, call_connection_id=params["callConnectionId"]
                 )
                 emulator.engine.answer(call, receiver.url(), None)
                 await emulator.wait_for_state(call.call_id, "connected")
@@ -264,11 +270,11 @@ async def test_shipped_examples_are_accepted_and_answered(
             path = path.replace(f"{{{name}}}", str(params[name]))
         if body and "incomingCallContext" in body:
             emulator.engine.incoming_call(
-                PERSON, None, None, False, incoming_call_context=body["incomingCallContext"]
+                PERSON, None, QUIET, False, incoming_call_context=body["incomingCallContext"]
             )
         if body and (body.get("callLocator") or {}).get("serverCallId"):
             call = emulator.engine.incoming_call(
-                PERSON, None, None, False, server_call_id=body["callLocator"]["serverCallId"]
+                PERSON, None, QUIET, False, server_call_id=body["callLocator"]["serverCallId"]
             )
             emulator.engine.answer(call, receiver.url(), None)
         status, response = await _signed(
