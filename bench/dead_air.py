@@ -5,7 +5,7 @@ checkout and a baseline git ref side by side.
     python bench/dead_air.py [--baseline-ref f67f0fe] [--turns 4] [--speed 0.25]
 
 Each configuration is one call of ``--turns`` answers of three sentences (about 150 characters), the
-scripted LLM streaming at 8, 20 or 50 tokens a second (plus a time to first token of 0.3 s), and one
+scripted LLM streaming at 4, 8, 20 or 50 tokens a second (plus a time to first token of 0.3 s), and one
 configuration where the answer says a sentence, calls a tool, and says two more (a second model
 request: 20 tokens/s, 0.3 s to its first token).
 
@@ -17,8 +17,8 @@ emulator's transcript: when each play or recognize started, and its prompts back
 Interruptible = the characters said as prompts of a recognize with barge-in, over all characters the
 bot said in the call.
 
-Last line: dead_air_ms p95_8=<n> p95_20=<n> p95_50=<n> p95_tool=<n> interruptible=<x>
-baseline_p95_20=<n> baseline_p95_tool=<n> baseline_interruptible=<x>
+Last line: dead_air_ms p95_4=<n> p95_8=<n> p95_20=<n> p95_50=<n> p95_tool=<n> interruptible=<x>
+baseline_p95_4=<n> baseline_p95_20=<n> baseline_p95_tool=<n> baseline_interruptible=<x>
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 PLAY_S_PER_CHAR = 0.06  # the emulator's timing model (local/acs_emulator/media.py)
-SPEEDS = [8.0, 20.0, 50.0]
+SPEEDS = [4.0, 8.0, 20.0, 50.0]
 TOOL = "tool"
 
 
@@ -250,9 +250,10 @@ def main() -> None:
     old_summary = report("baseline", base)
     new_summary = report("new", new)
     print(
-        f"dead_air_ms p95_8={new_summary['8.0']:.0f} p95_20={new_summary['20.0']:.0f} "
+        f"dead_air_ms p95_4={new_summary['4.0']:.0f} p95_8={new_summary['8.0']:.0f} p95_20={new_summary['20.0']:.0f} "
         f"p95_50={new_summary['50.0']:.0f} p95_tool={new_summary[TOOL]:.0f} "
-        f"interruptible={new_summary['interruptible']:.2f} baseline_p95_20={old_summary['20.0']:.0f} "
+        f"interruptible={new_summary['interruptible']:.2f} baseline_p95_4={old_summary['4.0']:.0f} "
+        f"baseline_p95_20={old_summary['20.0']:.0f} "
         f"baseline_p95_tool={old_summary[TOOL]:.0f} baseline_interruptible={old_summary['interruptible']:.2f}"
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from core.models import CallStatus, PostCallStatus
 from tests.e2e.harness import CallStack, random_number
 
@@ -384,3 +386,38 @@ async def test_outbound_call_not_answered(stack: CallStack) -> None:
     call = await stack.call_by_number(number)
     assert call.status is CallStatus.ENDED and "CreateCallFailed" in (call.end_reason or "")
     assert not stack.bot_said(emulated.call_id)
+
+
+@pytest.mark.parametrize("concurrent", [False, True], ids=["ordered-callbacks", "concurrent-callbacks"])
+async def test_words_said_while_the_bot_thinks_are_heard(stack: CallStack, concurrent: bool) -> None:
+    stack.set_rules(
+        [
+            {"user": "(?i)bike", "say": "Your bike, noted. Anything else?"},
+            {"user": "(?i)car", "say": "About your car: noted.", "delay_s": 1.5},
+            {"say": "Please go on."},
+        ]
+    )
+    stack.acs.config.concurrent_callbacks = concurrent
+    script = [
+        {"say": "English"},
+        {"say": "My car was hit."},
+        {"say": "Actually it was my bike.", "while_thinking": True},
+    ]
+    number = random_number()
+    emulated = await stack.run_inbound(number, script)
+    entries = stack.transcript(emulated)
+    # The second utterance went into the recognition that listened while the model thought.
+    think = [
+        e
+        for e in entries
+        if e["kind"] == "media_completed" and str(e["operation_context"]).endswith(":think")
+    ]
+    assert think and think[0]["event"] == "RecognizeCompleted"
+    said = [e["text"] for e in stack.bot_said(emulated)]
+    if concurrent:  # delivered at once, it supersedes the turn still thinking: that one says nothing
+        assert any("Your bike, noted." in s for s in said) and "About your car: noted." not in said
+    # Delivered after the first turn (ordered callbacks), it is a turn of its own: kept all the same.
+    call = await stack.call_by_number(number)
+    contents = [m.content for m in call.messages]
+    assert "My car was hit." in contents and "Actually it was my bike." in contents
+    assert not stack.failed_callbacks()
