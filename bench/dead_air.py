@@ -53,7 +53,7 @@ def rules() -> list[dict[str, Any]]:
     return [
         {
             "user": "(?i)check (?P<n>\\d+)",
-            "say": "Let me look at your claim for case {n} now.",
+            "say": "One moment.",
             "tool_calls": [
                 {
                     "name": "update_claim",

@@ -100,7 +100,9 @@ async def on_silence(ctx: FlowContext, call: Call, event: CallEvent, received_at
 
 
 async def say_goodbye(ctx: FlowContext, call: Call, event: CallEvent) -> None:
-    """Goodbye, then hang up when it has been played (claimed first, so it happens once)."""
+    """Goodbye, then hang up when it has been said (claimed first, so it happens once). The goodbye
+    is a sentence like the others (core.callflow.speaker): a caller who speaks during it is answered
+    and the hang-up gives way."""
     context = OperationContext(Purpose.GOODBYE, event.id)
     text = ctx.phrase("goodbye", call)
     decided: list[bool] = []
@@ -115,4 +117,8 @@ async def say_goodbye(ctx: FlowContext, call: Call, event: CallEvent) -> None:
 
     call = await ctx.calls.update(call.call_id, ending, current=call)
     if decided:
-        await ctx.play(call, _connection(call, event), ctx.spoken(call, text), context)
+        await ctx.unless_gone(
+            ctx.recognize(
+                call, _connection(call, event), context, [ctx.spoken(call, text)], initial_silence_s=0
+            )
+        )

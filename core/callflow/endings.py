@@ -61,15 +61,11 @@ def log_play_failed(ctx: FlowContext, call: Call, event: PlayFailed) -> None:
 
 
 async def on_sentence_ended(ctx: FlowContext, call: Call, event: RecognizeFailed, received_at: float) -> None:
-    """A sentence of an answer ended (a recognize with an initial silence of 0: ACS gives up as soon
-    as its prompt ends), or the listening while the model thought timed out."""
+    """A sentence of an answer or the goodbye ended (a recognize with an initial silence of 0: ACS
+    gives up as soon as its prompt ends), or the listening while the model thought timed out."""
     context = event.context
-    if context is None or not context.is_turn_play:
+    if context is None or not (context.is_turn_play or context.purpose is Purpose.GOODBYE):
         return
-    if event.sub_code != SILENCE_SUB_CODE:
-        ctx.log.warning(
-            "sentence %s of call %s failed: subCode %s", event.raw_context, call.call_id, event.sub_code
-        )
     await _announcement_ended(ctx, call, context)
 
 

@@ -108,10 +108,10 @@ class RecognizeFailed(CallEvent):
 
     @property
     def of_turn(self) -> bool:
-        """The end of a sentence of an answer, or of the listening while the model thought: not the
-        caller's silence (core.callflow.speaker)."""
+        """The end of a sentence the bot said (of an answer, or the goodbye), or of the listening
+        while the model thought: not the caller's silence (core.callflow.speaker)."""
         context = self.context
-        return context is not None and context.purpose is Purpose.TURN
+        return context is not None and context.purpose in (Purpose.TURN, Purpose.GOODBYE)
 
 
 class PlayEnded(CallEvent):

@@ -30,7 +30,7 @@ from core.callflow.events import (
     parse_callback_body,
 )
 from core.errors import NotFoundError, UnauthorizedError
-from core.models import Call
+from core.models import Call, Purpose
 from core.observability import tracer
 
 Handler = Callable[[FlowContext, Call, Any, float], Awaitable[None]]
@@ -46,14 +46,30 @@ async def _recognized(ctx: FlowContext, call: Call, event: RecognizeCompleted, r
         await dialog.on_choice(ctx, call, event, received_at)
     elif event.speech:
         context = event.context
-        # Words said during a sentence of an answer: the sentences still queued are cut.
-        barge_in = context is not None and context.is_turn_play
+        # Words said during a sentence of an answer (or the goodbye): what is still queued is cut.
+        barge_in = context is not None and (context.is_turn_play or context.purpose is Purpose.GOODBYE)
         await turns.on_speech(ctx, call, event, event.speech, received_at, barge_in=barge_in)
     else:
         await dialog.on_silence(ctx, call, event, received_at)
 
 
+# RecognizeFailed subCodes that are the caller's doing (silence, no match, a wrong key): not logged.
+CALLER_SUB_CODES = frozenset({8508, 8510, 8532, 8534, 8547})
+
+
 async def _recognize_failed(ctx: FlowContext, call: Call, event: RecognizeFailed, received_at: float) -> None:
+    if event.sub_code not in CALLER_SUB_CODES:
+        # The caller heard nothing of the prompts (AI Services refused, a prompt ACS cannot play...).
+        info = event.data.get("resultInformation") or {}
+        ctx.log.warning(
+            "RecognizeFailed %s of call %s (%s): code %s, subCode %s: %s",
+            event.id,
+            call.call_id,
+            event.raw_context or "no context",
+            info.get("code"),
+            info.get("subCode"),
+            str(info.get("message") or "")[:200],
+        )
     if event.is_choice:
         await dialog.on_choice_failed(ctx, call, event, received_at)
     elif event.of_turn:

@@ -89,7 +89,7 @@ class Speaker:
         if self.cancel is not None:
             await asyncio.wait({self.cancel})  # after the cancel of older media, never before it
         if not await self._first_time():
-            return  # a redelivery: the answer is said after the stored turn, with the listening
+            return  # a redelivery: its earlier attempt spoke, there is nothing to listen in front of
         context = OperationContext.turn(self.result.handle.turn_id, OperationContext.THINK)
         try:
             await self.ctx.recognize(
@@ -129,7 +129,7 @@ class Speaker:
             await self.before_sentence()
         if result.silent or not self.ctx.memory.is_current(result.handle):
             return
-        elif not result.replaying or await self._unsaid(spoken.text):
+        if not result.replaying or await self._unsaid(spoken.text):
             await self._sentence(spoken, interrupt=result.listening)
 
     def leftover(self) -> None:

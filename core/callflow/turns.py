@@ -55,7 +55,9 @@ async def on_speech(
     """The caller said ``text``. ``barge_in``: during a sentence of an answer, whose sentences still
     queued are cut, and whose pending hang-up or transfer (the caller interrupted its announcement)
     gives way to the conversation."""
-    if not call.live:
+    pending = call.connection.pending
+    ending_interrupted = barge_in and pending is not None and not pending.started
+    if not call.live and not (ending_interrupted and call.status is CallStatus.CONNECTED):
         return
     from core.engine.safety import clean_caller_text
 

@@ -118,12 +118,27 @@ async def test_silence_retries_then_goodbye_and_one_hang_up(rig: Rig) -> None:
         await rig.send(call, event("RecognizeFailed", conn, resultInformation={"subCode": 8510}))
         assert rig.tel.of("listen")[-1].prompt, f"retry {index} has a prompt"
     await rig.send(call, event("RecognizeFailed", conn, resultInformation={"subCode": 8510}))
-    goodbye = rig.tel.of("play")[-1]
-    assert goodbye.context.startswith("goodbye:")
-    done = event("PlayCompleted", conn, operationContext=goodbye.context)
-    await rig.send(call, done)
-    await rig.send(call, event("PlayCompleted", conn, operationContext=goodbye.context))  # another copy
+    goodbye = rig.tel.of("listen")[-1]
+    assert goodbye.context.startswith("goodbye:") and goodbye.silence == 0  # interruptible, like a sentence
+    await rig.send(call, sentence_ended(conn, goodbye.context))
+    await rig.send(call, sentence_ended(conn, goodbye.context))  # another copy
     assert len(rig.tel.of("hangup")) == 1
+
+
+async def test_a_caller_who_speaks_during_the_goodbye_is_answered(rig: Rig) -> None:
+    call, conn = await connected(rig)
+    for index in range(rig.settings.conversation.silence_retries + 1):
+        await rig.send(
+            call, event("RecognizeFailed", conn, f"silent-{index}", resultInformation={"subCode": 8510})
+        )
+    goodbye = rig.tel.of("listen")[-1]
+    assert goodbye.context.startswith("goodbye:")
+    rig.engine.answers.append(ScriptedAnswer(["Welcome back."]))
+    await rig.send(call, speech(conn, "I'm still here!", "rec-back", context=goodbye.context))
+    assert rig.tel.said()[-1] == "Welcome back." and rig.tel.of("cancel")
+    await rig.send(call, sentence_ended(conn, goodbye.context))  # late: the hang-up gave way
+    assert not rig.tel.of("hangup")
+    assert (await rig.call(call.call_id)).live
 
 
 async def test_end_call_plays_goodbye_then_hangs_up(rig: Rig) -> None:

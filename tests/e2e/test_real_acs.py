@@ -58,7 +58,7 @@ async def test_calls_are_answered_and_placed_with_the_ai_services_endpoint(stack
     assert stack.bot_said(outbound.call_id), "the bot said nothing on the outbound call"
 
 
-async def test_play_failed_is_logged_with_its_code(
+async def test_a_failed_prompt_is_logged_with_its_code(
     local_stack: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The ACS identity may not use the AI Services account (no role): every play fails, as ACS says.
@@ -67,9 +67,12 @@ async def test_play_failed_is_logged_with_its_code(
         with caplog.at_level(logging.WARNING):
             emulated = await stack.run_inbound(random_number(), [{"silence": 1}] * 6)
         assert not stack.failed_callbacks()
-    failed = [e for e in stack.transcript(emulated) if e["kind"] == "event" and e["type"] == "PlayFailed"]
-    assert failed, "the emulator never failed a play"
-    logged = [r.getMessage() for r in caplog.records if "PlayFailed" in r.getMessage()]
+    # Every prompt the bot says is a recognize's (core/callflow/speaker.py): those fail, as ACS says.
+    failed = [
+        e for e in stack.transcript(emulated) if e["kind"] == "event" and e["type"] == "RecognizeFailed"
+    ]
+    assert failed, "the emulator never failed a recognize"
+    logged = [r.getMessage() for r in caplog.records if "RecognizeFailed" in r.getMessage()]
     assert logged and "code 401, subCode 8565" in logged[0], logged
 
 

@@ -103,7 +103,7 @@ async def test_recording_route_needs_the_key_and_an_existing_recording(recording
     stack = recording_stack
     stack.use_demo_rules()
     number = random_number()
-    await stack.run_inbound(number, [{"say": "English"}, {"hangup": True}])
+    await stack.run_inbound(number, [{"say": "English"}, {"say": "Hello, I need help."}, {"hangup": True}])
     call = await kept(stack, (await stack.call_by_number(number)).call_id)
     async with stack.session.get(stack.url(f"/report/{call.call_id}/recordings/0")) as response:
         assert response.status == 401
@@ -126,7 +126,9 @@ async def test_redelivered_file_event_keeps_one_recording(container_name: str) -
         )
         stack.use_demo_rules()
         number = random_number()
-        await stack.run_inbound(number, [{"say": "English"}, {"hangup": True}])
+        await stack.run_inbound(
+            number, [{"say": "English"}, {"say": "Hello, I need help."}, {"hangup": True}]
+        )
         call = await kept(stack, (await stack.call_by_number(number)).call_id)
         await stack.acs.drain_callbacks(timeout=30)
         again = await stack.container.calls.get(call.call_id)
