@@ -44,7 +44,8 @@ class FunctionsHost:
     """A local stand-in for the Functions host: HTTP functions, the Event Grid webhook, queue triggers.
 
     ``function_key`` defaults to ``$HTTP__FUNCTION_KEY`` or ``local-function-key``; ``master_key``
-    (for ADMIN functions) to ``$HTTP__MASTER_KEY`` or the function key. ``storage_connection_string``
+    (for ADMIN functions) to ``$HTTP__MASTER_KEY`` or the function key. ``timer_schedules=False``: timer
+    functions run only when asked (``run_timer``, ``POST /admin/functions/{name}``), for tests. ``storage_connection_string``
     is used for queue bindings whose connection setting (default ``AzureWebJobsStorage``) is the default
     one; when None, ``$AzureWebJobsStorage`` or ``UseDevelopmentStorage=true`` (Azurite).
     """
@@ -58,6 +59,7 @@ class FunctionsHost:
         master_key: str | None = None,
         storage_connection_string: str | None = None,
         config: HostConfig | None = None,
+        timer_schedules: bool = True,
     ) -> None:
         self.config = config or HostConfig.load(host_json_path)
         key = function_key or os.environ.get(FUNCTION_KEY_ENV) or DEFAULT_FUNCTION_KEY
@@ -73,6 +75,8 @@ class FunctionsHost:
         self.eventgrid = EventGridWebhook(self.functions, keys=self.keys, invoker=self.invoker)
         self.queue_listeners: list[QueueListener] = []
         self.timer_listeners: dict[str, TimerListener] = {}
+        # False: timers run only when asked (run_timer, the admin API), never on their schedule.
+        self._timer_schedules = timer_schedules
         self._admin_runs: set[asyncio.Task[None]] = set()
         self._observers: list[QueueObserver] = []
         self._runner: web.AppRunner | None = None
@@ -173,7 +177,8 @@ class FunctionsHost:
                 await listener.start()
             self.timer_listeners = self._timer_listeners()
             for timer in self.timer_listeners.values():
-                await timer.start()
+                if self._timer_schedules:
+                    await timer.start()
         except BaseException:
             await self.stop()
             raise
