@@ -244,7 +244,6 @@ class Scheduler:
             self.report.skipped += 1  # still ringing or talking
             return
         outcome = outcome_of(placed) if placed is not None else CallbackOutcome.NOT_PLACED
-        ended_at = (placed.ended_at if placed is not None else None) or self.now
         settled: list[CallbackStatus] = []
 
         def settle(c: Call) -> bool:
@@ -266,7 +265,8 @@ class Scheduler:
                 )
             else:
                 fresh.status = CallbackStatus.PENDING
-                fresh.not_before = ended_at + timedelta(minutes=self.options.retry_delay_minutes)
+                # From when the outcome is read (at most a timer period after the call ended).
+                fresh.not_before = self.now + timedelta(minutes=self.options.retry_delay_minutes)
                 fresh.note = f"retry after {outcome}"
             settled.append(fresh.status)
             return True
