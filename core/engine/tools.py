@@ -159,7 +159,7 @@ class Toolbox(ToolDispatcher):
             title: Short task title.
             description: What to do, with details.
             due_date_time: ISO 8601, e.g. 2026-11-26T10:00:00 (the call's time zone if no offset).
-            owner: e.g. assistant, customer or agent.
+            owner: assistant (you will call the caller back when it is due), customer or agent.
         """
         try:
             due = datetime.fromisoformat(due_date_time.strip().replace("Z", "+00:00"))

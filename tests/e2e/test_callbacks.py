@@ -144,6 +144,16 @@ async def test_a_due_reminder_becomes_exactly_one_call(stack: CallStack) -> None
     assert stored is not None and [r.callback for r in stored.reminders][1] is None
     async with stack.session.get(stack.url(f"/call/{placed.call_id}"), headers=stack.headers) as response:
         assert (await response.json())["callback_of"]["call_id"] == original.call_id
+    async with stack.session.get(stack.url(f"/call/{original.call_id}"), headers=stack.headers) as response:
+        listed = (await response.json())["reminders"][0]["callback"]["calls"]
+        assert [(c["call_id"], c["outcome"]) for c in listed] == [(placed.call_id, "answered")]
+    # The reports link them too.
+    async with stack.session.get(stack.url(f"/report/{original.call_id}"), headers=stack.headers) as response:
+        page = await response.text()
+        assert 'call-back: <span class="text">done</span>' in page and f"/report/{placed.call_id}" in page
+    async with stack.session.get(stack.url(f"/report/{placed.call_id}"), headers=stack.headers) as response:
+        page = await response.text()
+        assert "Call-back of" in page and f"/report/{original.call_id}" in page
 
 
 async def test_outside_calling_hours_the_reminder_waits(local_stack: None) -> None:
