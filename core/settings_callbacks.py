@@ -18,8 +18,8 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # calling hours in every zone listed (the number alone does not say which, without the full
 # phonenumbers time-zone data that phonenumberslite leaves out).
 DEFAULT_REGION_TIMEZONES = (
-    "US:America/New_York|America/Chicago|America/Denver|America/Los_Angeles,"
-    "CA:America/Halifax|America/Toronto|America/Winnipeg|America/Edmonton|America/Vancouver,"
+    "US:America/New_York America/Chicago America/Denver America/Los_Angeles,"
+    "CA:America/Halifax America/Toronto America/Winnipeg America/Edmonton America/Vancouver,"
     "FR:Europe/Paris,ES:Europe/Madrid,GB:Europe/London,DE:Europe/Berlin"
 )
 
@@ -50,7 +50,7 @@ class CallbacksSettings(BaseModel):
     )
     region_timezones: str = Field(
         default=DEFAULT_REGION_TIMEZONES,
-        description="Time zones of the numbers' regions, `REGION:Zone|Zone,...`: the time must be within hours in "
+        description="Time zones of the numbers' regions, `REGION:Zone Zone,...`: the time must be within hours in "
         "every zone listed (phonenumberslite has no per-number zones); other regions use CONVERSATION__TIMEZONE",
     )
     max_attempts: int = Field(
@@ -150,7 +150,7 @@ def region_zones(text: str) -> dict[str, tuple[str, ...]]:
         region, sep, zones = item.partition(":")
         if not sep or not re.fullmatch(r"[A-Za-z]{2}", region.strip()) or not zones.strip():
             raise ValueError(
-                f"region time zones must look like US:America/New_York|America/Chicago; got {item!r}"
+                f"region time zones must look like US:America/New_York America/Chicago; got {item!r}"
             )
-        found[region.strip().upper()] = tuple(_zone(z.strip()) for z in zones.split("|") if z.strip())
+        found[region.strip().upper()] = tuple(_zone(z) for z in zones.split())
     return found
