@@ -65,11 +65,12 @@ class RunReport:
     settled: int = 0  # outcomes recorded
     gave_up: int = 0
     skipped: int = 0  # claimed by another run, or not yet due
+    failed: int = 0  # calls whose call-backs failed this run (a store or ACS outage): the next run retries
 
     def summary(self) -> str:
         return (
             f"placed={len(self.placed)} waiting={self.waiting} opted_out={self.opted_out} "
-            f"settled={self.settled} gave_up={self.gave_up} skipped={self.skipped}"
+            f"settled={self.settled} gave_up={self.gave_up} skipped={self.skipped} failed={self.failed}"
         )
 
 
@@ -118,10 +119,18 @@ class Scheduler:
                     and (when := r.callback_due_at()) is not None
                     and when <= self.now
                 ]
-                for key in keys:
-                    fresh = await self.services.calls.get(call.call_id) if key != keys[0] else call
-                    if fresh is not None:
-                        await self._one(fresh, key)
+                try:
+                    for key in keys:
+                        fresh = await self.services.calls.get(call.call_id) if key != keys[0] else call
+                        if fresh is not None:
+                            await self._one(fresh, key)
+                except (
+                    Exception
+                ) as exc:  # one call's trouble must not hold up the others; the next run retries
+                    self.report.failed += 1
+                    logger().warning(
+                        "call-backs of call %s failed: %s: %s", call.call_id, type(exc).__name__, exc
+                    )
 
         await asyncio.gather(*(one_call(call) for call in due))
         return self.report

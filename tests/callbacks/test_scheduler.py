@@ -160,3 +160,28 @@ async def test_an_opt_out_stops_pending_retries() -> None:
     report = await run_due(world, now=NOW)
     assert report.opted_out == 1 and world.placed() == 0
     assert (await state(world, case.call_id)).status is CallbackStatus.OPTED_OUT
+
+
+class FlakyOptOuts(MemoryOptOuts):
+    def __init__(self, failing: str) -> None:
+        super().__init__()
+        self.failing = failing
+
+    async def contains(self, phone_number: str) -> bool:
+        if phone_number == self.failing:
+            from core.errors import StoreUnavailable
+
+            raise StoreUnavailable("the opt-out table is unreachable")
+        return False
+
+
+async def test_one_failing_call_does_not_hold_up_the_others() -> None:
+    world = World(optouts=FlakyOptOuts(NUMBER))
+    await original(world)
+    other = make_call("+14155550111")
+    other.status = CallStatus.ENDED
+    other.reminders = [Reminder(title="Call back", due_at=NOW - timedelta(minutes=5), owner="assistant")]
+    await world.calls.create(other)
+    report = await run_due(world, now=NOW)
+    assert report.failed == 1 and len(report.placed) == 1
+    assert [op.number for op in world.telephony.ops if op.kind == "call"] == ["+14155550111"]
