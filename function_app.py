@@ -3,11 +3,13 @@
 import azure.functions as func
 
 from core.settings import get_settings
+from functions.callbacks import bp as callbacks_bp
 from functions.calls_create import bp as calls_create_bp
 from functions.calls_read import bp as calls_read_bp
 from functions.health import bp as health_bp
 from functions.messaging import bp as messaging_bp
 from functions.openapi import bp as openapi_bp
+from functions.optouts import bp as optouts_bp
 from functions.post_call import bp as post_call_bp
 from functions.recordings import bp as recordings_bp
 from functions.reports import bp as reports_bp
@@ -26,3 +28,5 @@ app.register_functions(openapi_bp)
 app.register_functions(calls_create_bp)
 app.register_functions(telephony_bp)
 app.register_functions(recordings_bp)
+app.register_functions(callbacks_bp)
+app.register_functions(optouts_bp)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         DocumentSearch,
         Embeddings,
         EventInbox,
+        OptOutStore,
         QueueSender,
         ReadinessReport,
         RecordingStore,
@@ -97,6 +98,12 @@ def _inbox(s: Services) -> EventInbox:
     from core.adapters.table_inbox import TableEventInbox
 
     return TableEventInbox(s.settings.storage, _identity(s))
+
+
+def _optouts(s: Services) -> OptOutStore:
+    from core.adapters.table_optouts import TableOptOutStore
+
+    return TableOptOutStore(s.settings.storage, s.settings.callbacks.optout_table, _identity(s))
 
 
 def _queues(s: Services) -> QueueSender:
@@ -212,6 +219,7 @@ class Services:
     credential = _Lazy(_credential)
     calls = _Lazy(_calls)
     inbox = _Lazy(_inbox)
+    optouts = _Lazy(_optouts)
     queues = _Lazy(_queues)
     telephony = _Lazy(_telephony)
     sms = _Lazy(_sms)

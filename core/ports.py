@@ -33,6 +33,7 @@ __all__ = [
     "EventInbox",
     "IndexedChunk",
     "Mutation",
+    "OptOutStore",
     "QueueSender",
     "ReadinessReport",
     "Restarted",
@@ -61,7 +62,9 @@ class CallPage:
 class CallStore(Protocol):
     """One document per call. Raises NotFoundError, ConcurrencyError, StoreUnavailable."""
 
-    async def create(self, call: Call) -> Call: ...
+    async def create(self, call: Call) -> Call:
+        """ConcurrencyError when a call with this id exists already."""
+        ...
 
     async def get(self, call_id: str) -> Call | None:
         """The stored call, carrying the ETag it was read with (``call.etag``)."""
@@ -79,6 +82,10 @@ class CallStore(Protocol):
 
     async def find_by_server_call_id(self, server_call_id: str) -> Call | None:
         """The call one of whose connections had this ACS server call id."""
+        ...
+
+    async def due_callbacks(self, now: datetime, limit: int) -> list[Call]:
+        """Calls with a reminder call-back due at ``now`` (``Call.callback_due``), earliest first."""
         ...
 
     async def list(
@@ -100,6 +107,18 @@ class EventInbox(Protocol):
     async def release(self, call_id: str, event_id: str) -> None: ...
 
     async def ready(self) -> None: ...
+
+
+class OptOutStore(Protocol):
+    """Numbers that must never be called (E.164). Raises StoreUnavailable."""
+
+    async def add(self, phone_number: str, source: str) -> None: ...
+
+    async def remove(self, phone_number: str) -> bool:
+        """False when the number had not opted out."""
+        ...
+
+    async def contains(self, phone_number: str) -> bool: ...
 
 
 class QueueSender(Protocol):

@@ -176,13 +176,19 @@ DESCRIPTIONS: dict[str, str] = {
 
 
 def iter_settings(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for env, default, _ in iter_described(model, prefix):
+        yield env, default
+
+
+def iter_described(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, Any, str]]:
+    """Each setting with its default and its description: DESCRIPTIONS, else the field's own."""
     for name, field in model.model_fields.items():
         env = f"{prefix}{name.upper()}"
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            yield from iter_settings(annotation, f"{env}__")
+            yield from iter_described(annotation, f"{env}__")
         else:
-            yield env, field.default
+            yield env, field.default, DESCRIPTIONS.get(env) or field.description or ""
 
 
 def _show(value: Any) -> str:
@@ -198,8 +204,8 @@ def _show(value: Any) -> str:
 
 def table() -> str:
     rows = ["| Setting | Default | Meaning |", "|---|---|---|"]
-    for env, default in iter_settings():
-        rows.append(f"| `{env}` | {_show(default)} | {DESCRIPTIONS.get(env, '')} |")
+    for env, default, description in iter_described():
+        rows.append(f"| `{env}` | {_show(default)} | {description} |")
     return "\n".join(rows)
 
 

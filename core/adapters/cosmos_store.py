@@ -43,6 +43,8 @@ def _to_document(call: Call) -> dict[str, Any]:
     document["id"] = call.call_id
     # Fixed-width timestamps so string comparison in queries is chronological.
     document["created_at"] = _iso(call.created_at)
+    # What the call-back timer queries (core.models.reminder): fixed-width UTC text, or null.
+    document["callback_due"] = call.callback_due
     return document
 
 
@@ -151,9 +153,14 @@ class CosmosCallStore:
         await self._on_container(lambda c: c.read())
 
     async def create(self, call: Call) -> Call:
+        from azure.cosmos.exceptions import CosmosResourceExistsError
+
         document = _to_document(call)
         async with unavailable_as("the call store"):
-            written = await self._on_container(lambda c: c.create_item(document))
+            try:
+                written = await self._on_container(lambda c: c.create_item(document))
+            except CosmosResourceExistsError:
+                raise ConcurrencyError(f"call {call.call_id} exists already") from None
         return call.with_etag(written.get("_etag") if isinstance(written, dict) else None)
 
     async def _read(self, call_id: str) -> tuple[Call, str] | None:
@@ -227,6 +234,15 @@ class CosmosCallStore:
             [{"name": "@id", "value": server_call_id}],
         )
         return _from_document(documents[0]) if documents else None
+
+    async def due_callbacks(self, now: datetime, limit: int) -> list[Call]:
+        documents = await self._query(
+            # callback_due is fixed-width UTC text (core.models.reminder.utc_key): string order is time.
+            "SELECT TOP @limit * FROM c WHERE IS_STRING(c.callback_due) AND c.callback_due <= @now "
+            "ORDER BY c.callback_due ASC",
+            [{"name": "@limit", "value": limit}, {"name": "@now", "value": _iso(now)}],
+        )
+        return [_from_document(d) for d in documents]
 
     async def list(
         self, *, phone_number: str | None = None, limit: int = 20, continuation: str | None = None

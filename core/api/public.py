@@ -24,6 +24,7 @@ from core.models import (
     Reminder,
     TimingFigures,
 )
+from core.models.reminder import CallbackOrigin
 
 
 class PublicPostCall(BaseModel):
@@ -65,6 +66,9 @@ class PublicCall(BaseModel):
     ended_at: datetime | None
     end_reason: str | None = Field(
         default=None, description="Why the call ended without a conversation (missed, not placed)."
+    )
+    callback_of: CallbackOrigin | None = Field(
+        default=None, description="On a call the assistant placed for a reminder: the call it calls back for."
     )
     recordings: list[PublicRecording] = Field(
         default_factory=list, description="Recordings kept, in order (report: /report/{id}/recordings/{n})."

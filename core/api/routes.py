@@ -21,6 +21,7 @@ from core.api.bodies import CallbackAck, CallbackEvents, Readiness
 from core.api.call_request import CallRequest
 from core.api.calls_query import MAX_PAGE_SIZE
 from core.api.public import CallPage, PublicCall
+from core.callbacks.optouts import OptOutRequest, OptOutStatus
 
 Auth = Literal["function", "anonymous"]
 Method = Literal["GET", "POST"]
@@ -236,6 +237,31 @@ ROUTES: tuple[Route, ...] = (
             404: "No such call, or no such recording (HTML error page).",
         },
         error_media="html",
+    ),
+    Route(
+        function="optout_set",
+        method="POST",
+        path="/optout",
+        auth="function",
+        tag="callbacks",
+        summary="Opt a number out of calls (or back in)",
+        description="An opted-out number is never called back for a reminder (core.callbacks).",
+        request=OptOutRequest,
+        responses={200: Body("The number's opt-out status now.", OptOutStatus)},
+        errors={400: "The body is not an object, or the phone number is not E.164."},
+    ),
+    Route(
+        function="optout_get",
+        method="GET",
+        path="/optout",
+        auth="function",
+        tag="callbacks",
+        summary="Whether a number opted out of calls",
+        parameters=(
+            Parameter("phone_number", "query", "The number (E.164, e.g. +14155550100).", required=True),
+        ),
+        responses={200: Body("The number's opt-out status.", OptOutStatus)},
+        errors={400: "No phone number, or not E.164."},
     ),
     Route(
         function="openapi_document",

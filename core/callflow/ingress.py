@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core.callflow import dialog, endings, lifecycle, turns
+from core.callflow import dialog, endings, lifecycle, turns, voicemail
 from core.callflow.context import FlowContext
 from core.callflow.events import (
     CallConnected,
@@ -45,6 +45,8 @@ async def _recognized(ctx: FlowContext, call: Call, event: RecognizeCompleted, r
     if event.is_choice:
         await dialog.on_choice(ctx, call, event, received_at)
     elif event.speech:
+        if call.callback_of is not None and await voicemail.screen(ctx, call, event, event.speech):
+            return  # an answering machine on a call-back call (core.callflow.voicemail)
         context = event.context
         # Words said during a sentence of an answer (or the goodbye): what is still queued is cut.
         barge_in = context is not None and (context.is_turn_play or context.purpose is Purpose.GOODBYE)

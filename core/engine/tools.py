@@ -159,7 +159,7 @@ class Toolbox(ToolDispatcher):
             title: Short task title.
             description: What to do, with details.
             due_date_time: ISO 8601, e.g. 2026-11-26T10:00:00 (the call's time zone if no offset).
-            owner: e.g. assistant, customer or agent.
+            owner: assistant (you will call the caller back when it is due), customer or agent.
         """
         try:
             due = datetime.fromisoformat(due_date_time.strip().replace("Z", "+00:00"))
@@ -186,7 +186,10 @@ class Toolbox(ToolDispatcher):
         def upsert(call: Call) -> None:
             for index, current in enumerate(call.reminders):
                 if current.title.strip().casefold() == key:
-                    call.reminders[index] = reminder.model_copy(update={"created_at": current.created_at})
+                    # Its call-back's state stays while the date does (a new date is a new promise).
+                    kept = current.callback if current.due_at == reminder.due_at else None
+                    update = {"created_at": current.created_at, "callback": kept}
+                    call.reminders[index] = reminder.model_copy(update=update)
                     return
             # The cap holds on the stored call too: concurrent turns each saw room in their own copy.
             if len(call.reminders) < MAX_REMINDERS:

@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 
 from core.models.claim import DEFAULT_CLAIM_SCHEMA, ClaimSchema, ClaimValueError, normalize_e164
 from core.models.connection import Connection
+from core.models.insights import Insights, NextAction, Satisfaction
 from core.models.recording import RecordingFile
+from core.models.reminder import CallbackOrigin, Reminder, callback_due
 
 
 def utcnow() -> datetime:
@@ -89,38 +91,6 @@ class Message(BaseModel):
     source_id: str | None = None
     # Rejected by the model provider's content filter: kept for the record, never sent to the LLM again.
     content_filtered: bool = False
-
-
-class Reminder(BaseModel):
-    title: str = Field(max_length=200)
-    description: str = Field(default="", max_length=2000)
-    due_at: datetime
-    owner: str = Field(default="", max_length=100)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-
-
-class Satisfaction(StrEnum):
-    VERY_LOW = "very_low"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    VERY_HIGH = "very_high"
-    UNKNOWN = "unknown"
-
-
-class NextAction(BaseModel):
-    action: str
-    justification: str
-
-
-class Insights(BaseModel):
-    synthesis_short: str
-    synthesis_long: str
-    satisfaction: Satisfaction
-    improvement_suggestions: list[str] = Field(default_factory=list)
-    next_action: NextAction
-    created_at: datetime = Field(default_factory=utcnow)
 
 
 class CallDirection(StrEnum):
@@ -205,6 +175,8 @@ class Call(BaseModel):
     recordings: list[RecordingFile] = Field(default_factory=list)
     # Internal state of the live phone connection; never published.
     connection: Connection = Field(default_factory=Connection)
+    # Set on a call the assistant placed for a reminder: the original call (core.models.reminder).
+    callback_of: CallbackOrigin | None = None
     # ETag of the stored document this object was read from (a conditional write's precondition).
     _etag: str | None = PrivateAttr(default=None)
 
@@ -235,6 +207,13 @@ class Call(BaseModel):
     def model_post_init(self, __context: Any) -> None:
         if not self.language:
             self.language = self.initiate.default_language
+
+    @property
+    def callback_due(self) -> str | None:
+        """When the call-back timer must look at this call's reminders (stored with the document)."""
+        return (
+            callback_due(self.reminders, self.initiate.bot_name) if self.status is CallStatus.ENDED else None
+        )
 
     @property
     def etag(self) -> str | None:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from core.api.calls_query import get_call, parse_phone_number
 from core.api.public import PublicCall
 from core.engine.search import Citation, citations_from_result
-from core.models import Message, Persona
+from core.models import Message, Persona, Reminder
 from core.ports import CallStore
 from core.reports.render import render
 
@@ -118,7 +118,7 @@ class CallDetail:
     claim: list[ClaimLine]
     extra_claim: list[Figure]
     schema_json: str
-    reminders: list[dict[str, str]]
+    reminders: list[dict[str, Any]]
     insights: dict[str, Any] | None
     post_call: list[Figure]
     timing: list[Figure]
@@ -126,6 +126,28 @@ class CallDetail:
     figures: list[Figure] = field(default_factory=list)
     end_reason: str = ""
     recordings: list[RecordingLine] = field(default_factory=list)
+    # A call-back call: the original call's report and the reminder it calls back for.
+    callback_of: tuple[str, str] | None = None
+
+
+def _reminder(reminder: Reminder, links: Links) -> dict[str, Any]:
+    """A reminder, and where the assistant's call-back for it stands (links to the calls placed)."""
+    state = reminder.callback
+    return {
+        "title": reminder.title,
+        "description": reminder.description,
+        "due_at": _when(reminder.due_at),
+        "owner": reminder.owner,
+        "callback": "" if state is None else " · ".join(p for p in (state.status.value, state.note) if p),
+        "calls": [
+            {
+                "url": links.call(a.call_id),
+                "attempt": a.attempt,
+                "outcome": a.outcome.value if a.outcome else "",
+            }
+            for a in (state.calls if state is not None else [])
+        ],
+    }
 
 
 def _row(call: PublicCall, links: Links) -> CallRow:
@@ -246,15 +268,7 @@ def _detail(call: PublicCall, links: Links | None = None) -> CallDetail:
         claim=claim,
         extra_claim=extra,
         schema_json=json.dumps(schema.model_dump(mode="json"), ensure_ascii=False, indent=2),
-        reminders=[
-            {
-                "title": r.title,
-                "description": r.description,
-                "due_at": _when(r.due_at),
-                "owner": r.owner,
-            }
-            for r in call.reminders
-        ],
+        reminders=[_reminder(r, links or Links()) for r in call.reminders],
         insights=insights,
         post_call=[
             Figure("Status", call.post_call.status.value),
@@ -272,6 +286,11 @@ def _detail(call: PublicCall, links: Links | None = None) -> CallDetail:
         ],
         end_reason=call.end_reason or "",
         recordings=_recordings(call, links or Links()),
+        callback_of=(
+            ((links or Links()).call(call.callback_of.call_id), call.callback_of.reminder)
+            if call.callback_of
+            else None
+        ),
     )
 
 

@@ -1,6 +1,9 @@
 """The simulated caller's script (YAML or JSON).
 
-Either a list of steps, or a mapping ``{answer: bool, ring_seconds: float, steps: [...]}``. Steps::
+Either a list of steps, a mapping ``{answer: bool, ring_seconds: float, steps: [...]}``, or an
+answering machine: ``{answering_machine: {greeting: "...", language: en-US, record_seconds: 60}}``
+(it picks up, says its greeting at once over whatever the bot says, then records in silence for
+``record_seconds`` of recognitions and hangs up; ``Script.kind`` is ``answering_machine``). Steps::
 
     - say: "My car was hit"      # optional: language: fr-FR, barge_in: true (into the bot's
                                  # speech), while_thinking: true (before the bot answers)
@@ -66,6 +69,7 @@ class Script:
     steps: list[Step] = field(default_factory=list)
     answer: bool = True
     ring_seconds: float = 1.0
+    kind: str = "person"  # or "answering_machine"
 
 
 DTMF_CHARS = set("0123456789abcdABCD*#")
@@ -120,6 +124,8 @@ def parse_script(source: str | list[Any] | dict[str, Any] | None) -> Script:
                 raise ScriptError(f"script is neither YAML nor JSON: {exc}") from exc
     if data is None:
         return Script()
+    if isinstance(data, dict) and "answering_machine" in data:
+        return _answering_machine(data)
     script = Script()
     raw_steps: Any = data
     if isinstance(data, dict):
@@ -136,3 +142,26 @@ def parse_script(source: str | list[Any] | dict[str, Any] | None) -> Script:
         if step is not None:
             script.steps.append(step)
     return script
+
+
+DEFAULT_MACHINE_GREETING = (
+    "Hi, you've reached the voicemail of this number. I can't take your call right now. "
+    "Please leave a message after the tone."
+)
+
+
+def _answering_machine(data: dict[str, Any]) -> Script:
+    machine = data["answering_machine"]
+    if machine is None or machine is True:
+        machine = {}
+    if not isinstance(machine, dict):
+        raise ScriptError("answering_machine must be a mapping {greeting, language, record_seconds}")
+    record = float(machine.get("record_seconds", 60))
+    if record < 0:
+        raise ScriptError("answering_machine.record_seconds must be >= 0")
+    greeting = Say(str(machine.get("greeting") or DEFAULT_MACHINE_GREETING), machine.get("language"), True)
+    return Script(
+        steps=[greeting, Silence(record)],
+        ring_seconds=float(data.get("ring_seconds", 1.0)),
+        kind="answering_machine",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import re
@@ -10,12 +12,13 @@ from pathlib import Path
 import azure.functions as func
 from aiohttp import web
 
-from .auth import DEFAULT_FUNCTION_KEY, FUNCTION_KEY_ENV, MASTER_KEY_ENV, KeyChecker
+from .auth import DEFAULT_FUNCTION_KEY, FUNCTION_KEY_ENV, MASTER_KEY_ENV, KeyChecker, Level, presented_key
 from .eventgrid import EventGridWebhook
 from .host_config import HostConfig
 from .http import HttpFunctions, internal_error
 from .invocation import FunctionInfo, Invoker, index_app
 from .queues import QueueListener, QueueObserver
+from .timers import Schedule, TimerListener
 
 logger = logging.getLogger("local.functions_host")
 
@@ -41,7 +44,8 @@ class FunctionsHost:
     """A local stand-in for the Functions host: HTTP functions, the Event Grid webhook, queue triggers.
 
     ``function_key`` defaults to ``$HTTP__FUNCTION_KEY`` or ``local-function-key``; ``master_key``
-    (for ADMIN functions) to ``$HTTP__MASTER_KEY`` or the function key. ``storage_connection_string``
+    (for ADMIN functions) to ``$HTTP__MASTER_KEY`` or the function key. ``timer_schedules=False``: timer
+    functions run only when asked (``run_timer``, ``POST /admin/functions/{name}``), for tests. ``storage_connection_string``
     is used for queue bindings whose connection setting (default ``AzureWebJobsStorage``) is the default
     one; when None, ``$AzureWebJobsStorage`` or ``UseDevelopmentStorage=true`` (Azurite).
     """
@@ -55,6 +59,7 @@ class FunctionsHost:
         master_key: str | None = None,
         storage_connection_string: str | None = None,
         config: HostConfig | None = None,
+        timer_schedules: bool = True,
     ) -> None:
         self.config = config or HostConfig.load(host_json_path)
         key = function_key or os.environ.get(FUNCTION_KEY_ENV) or DEFAULT_FUNCTION_KEY
@@ -69,6 +74,10 @@ class FunctionsHost:
         )
         self.eventgrid = EventGridWebhook(self.functions, keys=self.keys, invoker=self.invoker)
         self.queue_listeners: list[QueueListener] = []
+        self.timer_listeners: dict[str, TimerListener] = {}
+        # False: timers run only when asked (run_timer, the admin API), never on their schedule.
+        self._timer_schedules = timer_schedules
+        self._admin_runs: set[asyncio.Task[None]] = set()
         self._observers: list[QueueObserver] = []
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -129,6 +138,27 @@ class FunctionsHost:
             )
         return listeners
 
+    def _timer_listeners(self) -> dict[str, TimerListener]:
+        listeners = {}
+        for function in self.functions:
+            if function.trigger_type != "timerTrigger":
+                continue
+            expression = resolve_app_setting_expressions(str(function.trigger["schedule"]))
+            try:
+                schedule = Schedule.parse(expression)
+            except ValueError as exc:
+                raise ValueError(f"Function '{function.name}': invalid schedule: {exc}") from None
+            listeners[function.name] = TimerListener(function, schedule=schedule, invoker=self.invoker)
+        return listeners
+
+    async def run_timer(self, name: str, *, past_due: bool = False) -> None:
+        """Run the timer function ``name`` now and wait for it to end (InvocationError if it failed):
+        what a test uses to fire a timer deterministically."""
+        listener = self.timer_listeners.get(name)
+        if listener is None:
+            raise KeyError(f"no timer function named {name!r} (started hosts only)")
+        await listener.run_now(reason="Manual", past_due=past_due)
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         web_app = web.Application(client_max_size=100 * 1024 * 1024)
         web_app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -145,6 +175,10 @@ class FunctionsHost:
             self.queue_listeners = self._queue_listeners()
             for listener in self.queue_listeners:
                 await listener.start()
+            self.timer_listeners = self._timer_listeners()
+            for timer in self.timer_listeners.values():
+                if self._timer_schedules:
+                    await timer.start()
         except BaseException:
             await self.stop()
             raise
@@ -154,6 +188,11 @@ class FunctionsHost:
         for listener in self.queue_listeners:
             await listener.stop()
         self.queue_listeners = []
+        for timer in self.timer_listeners.values():
+            await timer.stop()
+        self.timer_listeners = {}
+        for run in list(self._admin_runs):
+            run.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -181,6 +220,8 @@ class FunctionsHost:
             elif function.trigger_type == "eventGridTrigger":
                 webhook = f"{base}/runtime/webhooks/EventGrid?functionName={function.name}"
                 lines.append(f"{function.name}: eventGridTrigger {webhook}")
+            elif function.trigger_type == "timerTrigger":
+                lines.append(f"{function.name}: timerTrigger {trigger.get('schedule', '')}")
             else:
                 detail = trigger.get("queueName", "")
                 lines.append(f"{function.name}: {function.trigger_type} {detail}".rstrip())
@@ -193,8 +234,39 @@ class FunctionsHost:
                 return await self.eventgrid.handle(request)
             if path.rstrip("/").lower() == "/admin/host/ping":
                 return web.Response(status=200)
+            if path.lower().startswith("/admin/functions/"):
+                return await self._admin_invoke(request)
             response = await self.http.handle(request)
         except Exception:
             logger.exception("Unhandled error while serving %s %s", request.method, path)
             return internal_error()
         return response if response is not None else web.Response(status=404)
+
+    async def _admin_invoke(self, request: web.Request) -> web.StreamResponse:
+        """``POST /admin/functions/{name}`` with the master key: run a non-HTTP function (here: a
+        timer) now; 202 at once, as the host answers (the invocation goes on in the background)."""
+        if not self.keys.authorized(Level.ADMIN, presented_key(request.headers, request.query)):
+            return web.Response(status=401)
+        if request.method != "POST":
+            return web.Response(status=405)
+        name = request.path.rstrip("/").rsplit("/", 1)[-1]
+        listener = next((t for n, t in self.timer_listeners.items() if n.lower() == name.lower()), None)
+        if listener is None:
+            return web.Response(status=404)
+        body = await request.read()
+        if body:
+            try:
+                json.loads(body)
+            except ValueError:
+                return web.Response(status=400, text='the body must be JSON: {"input": ""}')
+        run = asyncio.get_running_loop().create_task(self._run_logged(listener))
+        self._admin_runs.add(run)
+        run.add_done_callback(self._admin_runs.discard)
+        return web.Response(status=202)
+
+    @staticmethod
+    async def _run_logged(listener: TimerListener) -> None:
+        try:
+            await listener.run_now(reason="Manual")
+        except Exception:  # logged by the invoker
+            logger.debug("admin invocation of %s failed", listener.function.name)

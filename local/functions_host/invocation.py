@@ -27,7 +27,7 @@ from azure.functions import _abc as func_abc
 
 logger = logging.getLogger("local.functions_host")
 
-SUPPORTED_TRIGGERS = frozenset({"httpTrigger", "eventGridTrigger", "queueTrigger"})
+SUPPORTED_TRIGGERS = frozenset({"httpTrigger", "eventGridTrigger", "queueTrigger", "timerTrigger"})
 
 
 def _plain(value: Any) -> Any:

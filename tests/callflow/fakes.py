@@ -76,6 +76,13 @@ class MemoryStore:
         found = [c for c in (self._load(i) for i in self.docs) if c and server_call_id in c.server_call_ids]
         return max(found, key=lambda c: c.created_at) if found else None
 
+    async def due_callbacks(self, now: datetime, limit: int) -> list[Call]:
+        from core.models.reminder import utc_key
+
+        due = [c for c in (self._load(i) for i in self.docs) if c and c.callback_due]
+        due = [c for c in due if (c.callback_due or "") <= utc_key(now)]
+        return sorted(due, key=lambda c: c.callback_due or "")[:limit]
+
     async def list(self, **_: Any) -> CallPage:
         return CallPage(calls=[])
 

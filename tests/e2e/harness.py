@@ -150,13 +150,17 @@ class CallStack:
 
 @contextlib.asynccontextmanager
 async def call_stack(
-    env_overrides: dict[str, str] | None = None, **emulator: Any
+    env_overrides: dict[str, str] | None = None, *, app: func.FunctionApp | None = None, **emulator: Any
 ) -> AsyncIterator[CallStack]:
+    """``app``: another Function App than build_app()'s."""
     llm = await ScriptedLlm().start()
     acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
     await acs.start()
     host = FunctionsHost(
-        build_app(), config=HostConfig.load(REPO_ROOT / "host.json"), function_key=FUNCTION_KEY
+        app or build_app(),
+        config=HostConfig.load(REPO_ROOT / "host.json"),
+        function_key=FUNCTION_KEY,
+        timer_schedules=False,  # a test fires timers itself (host.run_timer)
     )
     await host.start("127.0.0.1", 0)
     queue = f"post-call-e2e-{uuid.uuid4().hex[:8]}"

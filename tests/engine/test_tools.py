@@ -103,6 +103,22 @@ async def test_a_past_reminder_is_refused_with_today_named() -> None:
     assert box.call.reminders == [] and box.operations == []
 
 
+async def test_updating_a_reminder_keeps_its_call_back_unless_the_date_changes() -> None:
+    from core.models.reminder import CallbackStatus, ReminderCallback
+
+    box = Toolbox(call=make_call(), clock=lambda: NOW)
+    arguments = {"title": "Call back", "due_date_time": "2026-11-26T10:00:00", "owner": "assistant"}
+    await box.execute("new_or_updated_reminder", json.dumps(arguments))
+    box.call.reminders[0].callback = ReminderCallback(status=CallbackStatus.DONE, attempts=1)
+    await box.execute("new_or_updated_reminder", json.dumps({**arguments, "description": "Quote ready."}))
+    kept = box.call.reminders[0].callback
+    assert kept is not None and kept.status is CallbackStatus.DONE  # not placed again for the same promise
+    await box.execute(
+        "new_or_updated_reminder", json.dumps({**arguments, "due_date_time": "2026-11-27T10:00"})
+    )
+    assert box.call.reminders[0].callback is None  # a new date: a new call-back
+
+
 class BrokenSearch:
     async def search(self, query: str, top: int) -> list[DocumentHit]:
         raise RuntimeError("index unreachable")
