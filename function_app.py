@@ -4,6 +4,7 @@ import azure.functions as func
 
 from core.settings import get_settings
 from functions.calls_create import bp as calls_create_bp
+from functions.campaigns import bp as campaigns_bp
 from functions.calls_read import bp as calls_read_bp
 from functions.health import bp as health_bp
 from functions.messaging import bp as messaging_bp
@@ -26,3 +27,4 @@ app.register_functions(openapi_bp)
 app.register_functions(calls_create_bp)
 app.register_functions(telephony_bp)
 app.register_functions(recordings_bp)
+app.register_functions(campaigns_bp)

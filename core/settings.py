@@ -22,6 +22,7 @@ from core.runtime_settings import AppConfigurationSettings
 from core.settings_acs import ACS_EMULATOR_KEY as ACS_EMULATOR_KEY
 from core.settings_acs import LOCAL_AI_SERVICES
 from core.settings_acs import AcsSettings as AcsSettings
+from core.settings_campaigns import CampaignSettings
 from core.settings_search import SearchSettings
 from core.settings_types import https_callback_problem
 
@@ -313,6 +314,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     recordings: RecordingSettings = RecordingSettings()
     search: SearchSettings = SearchSettings()
+    campaigns: CampaignSettings = CampaignSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod
