@@ -217,7 +217,10 @@ class CosmosCampaignStore:
     async def numbers(self, campaign_id: str) -> list[CampaignNumber]:
         async def run(container: ContainerProxy) -> list[dict[str, Any]]:
             query = container.query_items(
-                query="SELECT * FROM c WHERE c.kind = 'number'", partition_key=campaign_id
+                # The partition key in the query too: the local server reads it there, not from the header.
+                query="SELECT * FROM c WHERE c.campaign_id = @id AND c.kind = 'number'",
+                parameters=[{"name": "@id", "value": campaign_id}],
+                partition_key=campaign_id,
             )
             return [item async for item in query]
 

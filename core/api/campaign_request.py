@@ -230,16 +230,12 @@ def parse_campaign_request(
     """Validate a POST /campaign request into a campaign and its numbers, or raise InvalidInputError
     listing the problems (each naming its field, or its row and where it came from)."""
     data, problems = _load(body, content_type, params)
-    request: CampaignRequest | None = None
-    try:
-        request = CampaignRequest.model_validate(data)
-    except ValidationError as exc:
-        problems += [f"{_loc(e)}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+    request = _request(data, problems)
     rows = _Rows(conversation)
     hours: CallingHours | None = None
     cap = settings.max_concurrent_calls
     if request is not None:
-        if (request.numbers is None) == (request.csv is None):
+        if ("numbers" in data) == ("csv" in data):
             problems.append("numbers: give the numbers to call, or csv (one of the two)")
         rows.from_list(request.numbers or [])
         rows.from_csv(request.csv or "")
@@ -276,6 +272,23 @@ def parse_campaign_request(
     )
     numbers = [n.model_copy(update={"campaign_id": campaign.campaign_id}) for n in rows.rows]
     return campaign, numbers
+
+
+def _request(data: dict[str, Any], problems: list[str]) -> CampaignRequest | None:
+    """The request's campaign fields; a field that is invalid is reported and left out, so that the
+    others (the numbers above all) are still checked."""
+    attempt = dict(data)
+    for _ in range(len(CampaignRequest.model_fields) + 1):
+        try:
+            return CampaignRequest.model_validate(attempt)
+        except ValidationError as exc:
+            problems += [f"{_loc(e)}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]} & attempt.keys()
+            if not bad:
+                return None
+            for name in bad:
+                del attempt[name]
+    return None
 
 
 def _template(

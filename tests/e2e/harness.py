@@ -37,7 +37,7 @@ FUNCTION_KEY = "e2e-function-key"
 DEMO_RULES = REPO_ROOT / "local" / "scripted_llm" / "demo_rules.yaml"
 
 
-def build_app() -> func.FunctionApp:
+def build_app(*extra: func.Blueprint) -> func.FunctionApp:
     from functions.calls_create import bp as calls_create_bp
     from functions.calls_read import bp as calls_read_bp
     from functions.health import bp as health_bp
@@ -46,7 +46,15 @@ def build_app() -> func.FunctionApp:
     from functions.telephony import bp as telephony_bp
 
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-    for blueprint in (health_bp, calls_read_bp, calls_create_bp, telephony_bp, reports_bp, recordings_bp):
+    for blueprint in (
+        health_bp,
+        calls_read_bp,
+        calls_create_bp,
+        telephony_bp,
+        reports_bp,
+        recordings_bp,
+        *extra,
+    ):
         app.register_functions(blueprint)
     return app
 
@@ -150,13 +158,17 @@ class CallStack:
 
 @contextlib.asynccontextmanager
 async def call_stack(
-    env_overrides: dict[str, str] | None = None, **emulator: Any
+    env_overrides: dict[str, str] | None = None,
+    *,
+    blueprints: tuple[func.Blueprint, ...] = (),
+    **emulator: Any,
 ) -> AsyncIterator[CallStack]:
+    """``blueprints``: more functions to serve (e.g. a queue trigger), besides the call path's."""
     llm = await ScriptedLlm().start()
     acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
     await acs.start()
     host = FunctionsHost(
-        build_app(), config=HostConfig.load(REPO_ROOT / "host.json"), function_key=FUNCTION_KEY
+        build_app(*blueprints), config=HostConfig.load(REPO_ROOT / "host.json"), function_key=FUNCTION_KEY
     )
     await host.start("127.0.0.1", 0)
     queue = f"post-call-e2e-{uuid.uuid4().hex[:8]}"
