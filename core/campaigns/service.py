@@ -113,19 +113,28 @@ class CampaignService:
             logger().warning("campaign %s does not exist: message dropped", campaign_id)
             return
         now = self.clock()
-        orphans: list[Claimed] = []
-        for row, slot in list(campaign.live.items()):
-            call = await self.services.calls.get(slot.call_id)
-            if call is None:
-                if now - slot.claimed_at > timedelta(seconds=self.settings.orphan_after_s):
-                    orphans.append(Claimed(row=int(row), call_id=slot.call_id))
-            elif call.status in ENDED:
-                campaign = await self._finish(campaign, int(row), call)
+        slots = list(campaign.live.items())
+        calls = await asyncio.gather(*(self.services.calls.get(slot.call_id) for _, slot in slots))
+        orphan_after = timedelta(seconds=self.settings.orphan_after_s)
+        orphans = [
+            Claimed(row=int(row), call_id=slot.call_id)
+            for (row, slot), call in zip(slots, calls, strict=True)
+            if call is None and now - slot.claimed_at > orphan_after
+        ]
+        ended = [
+            (int(row), call)
+            for (row, _), call in zip(slots, calls, strict=True)
+            if call and call.status in ENDED
+        ]
+        # Results first, then the slots (a look that dies in between does both again).
+        await asyncio.gather(*(self._record(campaign_id, row, call) for row, call in ended))
         claimed: list[Claimed] = []
         wake_at: list[datetime | None] = [None]
 
         def fill(c: Campaign) -> bool:
             before = c.model_dump()
+            for row, call in ended:
+                c.release(row, call.call_id, now)
             claimed[:] = c.fill(now)
             wake_at[0] = c.wake_up(now, timedelta(seconds=self.settings.watch_interval_s))
             return c.model_dump() != before
@@ -176,14 +185,11 @@ class CampaignService:
             logger().warning(
                 "campaign %s row %d: the call could not be placed: %s", campaign.campaign_id, row, exc
             )
-            placed = await self.services.calls.get(call_id)
-            if placed is not None and placed.status in ENDED:
-                await self._finish(campaign, row, placed)
-                await self._wake_soon(campaign.campaign_id)
+            # Stored as ended: the next look records it and frees the slot.
+            await self._wake_soon(campaign.campaign_id)
 
-    async def _finish(self, campaign: Campaign, row: int, call: Call) -> Campaign:
-        """Record the call's result on its number, then free its slot (in this order: a look that
-        dies in between does both again)."""
+    async def _record(self, campaign_id: str, row: int, call: Call) -> None:
+        """The ended call's result, on its number."""
         connected = bool(call.server_call_ids)
         result = NumberResult(
             call_status=call.status.value,
@@ -200,8 +206,4 @@ class CampaignService:
             n.call_id, n.result = call.call_id, result
             return True
 
-        await self.store.update_number(campaign.campaign_id, row, done)
-        now = self.clock()
-        return await self.store.update(
-            campaign.campaign_id, lambda c: c.release(row, call.call_id, now), current=campaign
-        )
+        await self.store.update_number(campaign_id, row, done)

@@ -161,14 +161,18 @@ async def call_stack(
     env_overrides: dict[str, str] | None = None,
     *,
     blueprints: tuple[func.Blueprint, ...] = (),
+    host_config: HostConfig | None = None,
     **emulator: Any,
 ) -> AsyncIterator[CallStack]:
-    """``blueprints``: more functions to serve (e.g. a queue trigger), besides the call path's."""
+    """``blueprints``: more functions to serve (e.g. a queue trigger), besides the call path's;
+    ``host_config``: instead of host.json's."""
     llm = await ScriptedLlm().start()
     acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
     await acs.start()
     host = FunctionsHost(
-        build_app(*blueprints), config=HostConfig.load(REPO_ROOT / "host.json"), function_key=FUNCTION_KEY
+        build_app(*blueprints),
+        config=host_config or HostConfig.load(REPO_ROOT / "host.json"),
+        function_key=FUNCTION_KEY,
     )
     await host.start("127.0.0.1", 0)
     queue = f"post-call-e2e-{uuid.uuid4().hex[:8]}"

@@ -115,6 +115,7 @@ async def test_thirty_numbers_never_exceed_the_cap_and_wait_for_their_calling_ho
         timeout=120,
         what="the 24 numbers within their hours to be called",
         seen=lambda: view["counts"],
+        interval=0.5,
     )
 
     assert _most_at_once(stack, set(numbers)) == 3  # the cap, reached and never exceeded
@@ -178,7 +179,9 @@ async def test_cancel_stops_new_calls_and_lets_live_ones_finish(stack: CallStack
         view = await _campaign(stack, campaign_id)
         return view["live_calls"] == 0 and view["counts"]["calling"] == 0
 
-    await wait_until(settled, timeout=60, what="the two calls in flight to end", seen=lambda: view["counts"])
+    await wait_until(
+        settled, timeout=60, what="the two calls in flight to end", seen=lambda: view["counts"], interval=0.5
+    )
     assert len(_emulated_calls(stack, set(numbers))) == 2, "no call placed after the cancel"
     assert view["counts"]["cancelled"] == 6
     assert view["counts"]["done"] + view["counts"]["failed"] == 2
@@ -267,7 +270,9 @@ async def test_csv_campaign_calls_each_row_with_its_fields(stack: CallStack) -> 
         view = await _campaign(stack, view["campaign_id"])
         return bool(view["status"] == "completed")
 
-    await wait_until(completed, timeout=60, what="the CSV campaign to complete", seen=lambda: view["counts"])
+    await wait_until(
+        completed, timeout=60, what="the CSV campaign to complete", seen=lambda: view["counts"], interval=0.5
+    )
     assert view["counts"]["done"] == 3
     first = view["numbers"][0]
     assert first["fields"] == {"name": "Person 0"}
