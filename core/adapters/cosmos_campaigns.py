@@ -26,9 +26,10 @@ MAX_WRITE_ATTEMPTS = 60
 CAMPAIGN_ID = "campaign"  # the id of the campaign document within its partition
 CREATE_CONCURRENCY = 16
 # Numbers are read whole (GET /campaign/{id}); the campaign document holds what queries would need.
+# Keep in step with infra/modules/cosmos.bicep (the container is created there in Azure).
 INDEXING_POLICY: dict[str, Any] = {
     "indexingMode": "consistent",
-    "includedPaths": [{"path": "/kind/?"}, {"path": "/row/?"}],
+    "includedPaths": [{"path": "/campaign_id/?"}, {"path": "/kind/?"}, {"path": "/row/?"}],
     "excludedPaths": [{"path": "/*"}],
 }
 
