@@ -82,7 +82,13 @@ class CampaignService:
         )
         campaign, numbers = parse_campaign_request(body, content_type, params, conversation, self.settings)
         stored = await self.store.create(campaign, numbers)
-        await self._wake_soon(stored.campaign_id)
+        try:
+            await self._wake_soon(stored.campaign_id)
+        except BaseException:
+            # Never woken, it would never call: cancelled, so that a retried request is the only one.
+            now = self.clock()
+            await self.store.update(stored.campaign_id, lambda c: c.cancel(now), current=stored)
+            raise
         logger().info("campaign %s created: %d numbers", stored.campaign_id, stored.total)
         return campaign_view(stored, numbers)
 
