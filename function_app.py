@@ -4,8 +4,8 @@ import azure.functions as func
 
 from core.settings import get_settings
 from functions.calls_create import bp as calls_create_bp
-from functions.campaigns import bp as campaigns_bp
 from functions.calls_read import bp as calls_read_bp
+from functions.campaigns import bp as campaigns_bp
 from functions.health import bp as health_bp
 from functions.messaging import bp as messaging_bp
 from functions.openapi import bp as openapi_bp
