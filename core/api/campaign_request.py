@@ -235,11 +235,11 @@ def parse_campaign_request(
     hours: CallingHours | None = None
     cap = settings.max_concurrent_calls
     if request is not None:
-        if ("numbers" in data) == ("csv" in data):
+        if (data.get("numbers") is None) == (data.get("csv") is None):
             problems.append("numbers: give the numbers to call, or csv (one of the two)")
         rows.from_list(request.numbers or [])
         rows.from_csv(request.csv or "")
-        if not rows.rows and not rows.problems and (request.numbers is not None or request.csv is not None):
+        if not rows.rows and not problems and not rows.problems:
             problems.append("numbers: the campaign has no number to call")
         if len(rows.rows) > settings.max_numbers:
             problems.append(f"numbers: at most {settings.max_numbers} ({len(rows.rows)} given)")

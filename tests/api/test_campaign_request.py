@@ -97,6 +97,8 @@ def test_csv_problems_name_the_row_and_the_line() -> None:
         ({}, "numbers: give the numbers to call, or csv"),
         ({"numbers": [A], "csv": A}, "numbers: give the numbers to call, or csv"),
         ({"numbers": []}, "numbers: the campaign has no number to call"),
+        ({"numbers": None}, "numbers: give the numbers to call, or csv"),
+        ({"csv": "\n \n"}, "numbers: the campaign has no number to call"),
         ({"numbers": [A], "phone_number": A}, "phone_number: not a campaign field"),
         ({"numbers": [A], "task": ""}, "task: expected a non-empty string"),
         ({"numbers": [A], "colour": "red"}, "colour: unknown field"),
