@@ -19,7 +19,7 @@ from tests.e2e.harness import FUNCTION_KEY, REPO_ROOT, CallStack, build_app, cal
 from tests.waiting import wait_until
 
 # Each call rings this long (simulated; the emulator runs at SPEED), so calls overlap.
-RING_SECONDS = 5.0
+RING_SECONDS = 8.0
 SPEED = 0.1
 FAR_ZONE = "Etc/GMT-12"  # UTC+12: 12 hours away from UTC, outside a 4-hour window around now
 
@@ -279,3 +279,44 @@ async def test_csv_campaign_calls_each_row_with_its_fields(stack: CallStack) -> 
     call = await stack.container.calls.get(first["call_id"])
     assert call is not None
     assert call.initiate.task.startswith("Remind of the renewal.") and "name: Person 0" in call.initiate.task
+
+
+async def test_numbers_waiting_for_their_window_are_called_when_it_opens(stack: CallStack) -> None:
+    # The campaign's clock runs with real time, 3 s before a window opens at 09:00 UTC: the numbers
+    # wait, and the message made invisible until then wakes the campaign when it opens.
+    opens = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    offset = opens - timedelta(seconds=3) - datetime.now(UTC)
+    stack.container.campaigns.clock = lambda: datetime.now(UTC) + offset
+    numbers = [random_number() for _ in range(2)]
+    _ring(stack, numbers)
+    status, view = await _post(
+        stack, {"numbers": numbers, "calling_hours": {"start": "09:00", "end": "10:00", "time_zone": "UTC"}}
+    )
+    assert status == 201, view
+    campaign_id = view["campaign_id"]
+
+    async def waiting() -> bool:
+        nonlocal view
+        view = await _campaign(stack, campaign_id)
+        return bool(view["counts"]["waiting"] == 2)
+
+    await wait_until(waiting, timeout=10, what="both numbers to wait for 09:00", seen=lambda: view["counts"])
+    assert {n["not_before"] for n in view["numbers"]} == {"2026-01-05T09:00:00Z"}
+    assert not _emulated_calls(stack, set(numbers)), "called before the window opened"
+
+    async def completed() -> bool:
+        nonlocal view
+        view = await _campaign(stack, campaign_id)
+        return bool(view["status"] == "completed")
+
+    await wait_until(
+        completed,
+        timeout=60,
+        what="the numbers to be called once 09:00 came",
+        seen=lambda: view["counts"],
+        interval=0.5,
+    )
+    assert view["counts"]["done"] == 2
+    for call in _emulated_calls(stack, set(numbers)):
+        started = datetime.fromisoformat(call.transcript.entries[0]["at"]) + offset
+        assert started >= opens, f"called at {started:%H:%M:%S} by the campaign's clock"
