@@ -6,6 +6,7 @@ from core.settings import get_settings
 from functions.callbacks import bp as callbacks_bp
 from functions.calls_create import bp as calls_create_bp
 from functions.calls_read import bp as calls_read_bp
+from functions.campaigns import bp as campaigns_bp
 from functions.health import bp as health_bp
 from functions.messaging import bp as messaging_bp
 from functions.openapi import bp as openapi_bp
@@ -30,3 +31,4 @@ app.register_functions(telephony_bp)
 app.register_functions(recordings_bp)
 app.register_functions(callbacks_bp)
 app.register_functions(optouts_bp)
+app.register_functions(campaigns_bp)

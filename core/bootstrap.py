@@ -22,10 +22,12 @@ from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from core.callflow import CallFlow
+    from core.campaigns.service import CampaignService
     from core.engine.turn import TurnEngine
     from core.ports import (
         CallbackVerifier,
         CallStore,
+        CampaignStore,
         ChatModel,
         DocumentIndex,
         DocumentSearch,
@@ -92,6 +94,18 @@ def _calls(s: Services) -> CallStore:
     from core.adapters.cosmos_store import CosmosCallStore
 
     return CosmosCallStore(s.settings.cosmos, _identity(s))
+
+
+def _campaign_store(s: Services) -> CampaignStore:
+    from core.adapters.cosmos_campaigns import CosmosCampaignStore
+
+    return CosmosCampaignStore(s.settings.cosmos, s.settings.campaigns.container, _identity(s))
+
+
+def _campaigns(s: Services) -> CampaignService:
+    from core.campaigns.service import CampaignService
+
+    return CampaignService(s)
 
 
 def _inbox(s: Services) -> EventInbox:
@@ -218,6 +232,8 @@ class Services:
 
     credential = _Lazy(_credential)
     calls = _Lazy(_calls)
+    campaign_store = _Lazy(_campaign_store)
+    campaigns = _Lazy(_campaigns)
     inbox = _Lazy(_inbox)
     optouts = _Lazy(_optouts)
     queues = _Lazy(_queues)

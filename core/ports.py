@@ -15,12 +15,14 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 
 from core.models import Call, Choice, SpokenText
+from core.models.campaign import Campaign, CampaignNumber
 from core.runtime import RuntimeSnapshot
 
 __all__ = [
     "CallPage",
     "CallStore",
     "CallbackVerifier",
+    "CampaignStore",
     "ChatEvent",
     "ChatMessage",
     "ChatModel",
@@ -97,6 +99,37 @@ class CallStore(Protocol):
         ...
 
 
+class CampaignStore(Protocol):
+    """A campaign document and one document per number, in the campaign's partition; writes are
+    conditional on the ETag. Raises NotFoundError, ConcurrencyError, StoreUnavailable."""
+
+    async def create(self, campaign: Campaign, numbers: Sequence[CampaignNumber]) -> Campaign:
+        """Store the numbers, then the campaign (a campaign is never seen without its numbers)."""
+        ...
+
+    async def get(self, campaign_id: str) -> Campaign | None: ...
+
+    async def update(
+        self,
+        campaign_id: str,
+        mutation: Callable[[Campaign], bool | None],
+        *,
+        current: Campaign | None = None,
+    ) -> Campaign:
+        """Like CallStore.update: re-read and re-applied on an ETag conflict."""
+        ...
+
+    async def number(self, campaign_id: str, row: int) -> CampaignNumber | None: ...
+
+    async def update_number(
+        self, campaign_id: str, row: int, mutation: Callable[[CampaignNumber], bool | None]
+    ) -> CampaignNumber: ...
+
+    async def numbers(self, campaign_id: str) -> list[CampaignNumber]:
+        """Every number of the campaign, by row."""
+        ...
+
+
 class EventInbox(Protocol):
     """At-least-once delivery made once: the first claimer of an event id wins."""
 
@@ -122,8 +155,9 @@ class OptOutStore(Protocol):
 
 
 class QueueSender(Protocol):
-    async def send(self, queue: str, payload: dict[str, Any]) -> None:
-        """Send a small JSON message (ids, not documents)."""
+    async def send(self, queue: str, payload: dict[str, Any], *, delay_s: float = 0) -> None:
+        """Send a small JSON message (ids, not documents), invisible for ``delay_s`` seconds (at most
+        7 days)."""
         ...
 
     async def ready(self) -> None: ...

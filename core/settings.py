@@ -23,6 +23,7 @@ from core.settings_acs import ACS_EMULATOR_KEY as ACS_EMULATOR_KEY
 from core.settings_acs import LOCAL_AI_SERVICES
 from core.settings_acs import AcsSettings as AcsSettings
 from core.settings_callbacks import CallbacksSettings
+from core.settings_campaigns import CampaignSettings
 from core.settings_search import SearchSettings
 from core.settings_types import https_callback_problem
 
@@ -315,6 +316,7 @@ class Settings(BaseSettings):
     recordings: RecordingSettings = RecordingSettings()
     search: SearchSettings = SearchSettings()
     callbacks: CallbacksSettings = CallbacksSettings()
+    campaigns: CampaignSettings = CampaignSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod

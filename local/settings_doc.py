@@ -172,6 +172,21 @@ DESCRIPTIONS: dict[str, str] = {
     "SEARCH__EMBEDDINGS__TIMEOUT_S": "Per-request timeout of the embeddings endpoint (s)",
     "SEARCH__CHUNK_TOKENS": "Ingestion: passage size in estimated tokens",
     "SEARCH__CHUNK_OVERLAP_TOKENS": "Ingestion: overlap between neighbouring passages (estimated tokens)",
+    "CAMPAIGNS__CONTAINER": "Cosmos DB container (in COSMOS__DATABASE) of campaign and number documents "
+    "(partition key `/campaign_id`)",
+    "CAMPAIGNS__QUEUE": "Queue whose messages wake a campaign up to place its next calls (`<name>-poison` "
+    "receives failed ones)",
+    "CAMPAIGNS__MAX_CONCURRENT_CALLS": "Calls of one campaign live at once, when the request does not say",
+    "CAMPAIGNS__MAX_CONCURRENT_CALLS_LIMIT": "The most `max_concurrent_calls` a request may ask for",
+    "CAMPAIGNS__MAX_NUMBERS": "Numbers one campaign may hold at most",
+    "CAMPAIGNS__CALLING_HOURS_START": "Local time calls may start, when the request does not say (HH:MM)",
+    "CAMPAIGNS__CALLING_HOURS_END": "Local time calls stop being placed (excluded), when the request does not "
+    "say; before the start = the window spans midnight",
+    "CAMPAIGNS__TIME_ZONE": "IANA time zone of the calling hours, when neither the request nor the row says",
+    "CAMPAIGNS__WATCH_INTERVAL_S": "While calls are live, the campaign looks at them this often (s): a call "
+    "whose end was never delivered frees its slot then",
+    "CAMPAIGNS__ORPHAN_AFTER_S": "A slot claimed this long ago (s) whose call was never created (a worker "
+    "died in between) is placed again",
 }
 
 

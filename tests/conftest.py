@@ -19,6 +19,7 @@ _SESSION = uuid.uuid4().hex[:8]
 os.environ.setdefault("COSMOS__DATABASE", f"test-{_SESSION}")
 os.environ.setdefault("STORAGE__POST_CALL_QUEUE", f"post-call-{_SESSION}")
 os.environ.setdefault("STORAGE__INBOX_TABLE", f"inbox{_SESSION}")
+os.environ.setdefault("CAMPAIGNS__QUEUE", f"campaign-calls-{_SESSION}")
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from core.adapters.azure_errors import unavailable_as
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
     from core.settings import StorageSettings
+
+MAX_VISIBILITY_S = 7 * 24 * 3600
 
 
 class StorageQueueSender:
@@ -55,10 +58,14 @@ class StorageQueueSender:
                 self._queues[name] = client
         return self._queues[name]
 
-    async def send(self, queue: str, payload: dict[str, Any]) -> None:
+    async def send(self, queue: str, payload: dict[str, Any], *, delay_s: float = 0) -> None:
         async with unavailable_as(f"queue {queue}"):
             client = await self._queue(queue)
-            await client.send_message(json.dumps(payload, separators=(",", ":")).encode())
+            await client.send_message(
+                json.dumps(payload, separators=(",", ":")).encode(),
+                # Whole seconds, at most the 7 days Storage allows; rounded up so it is never early.
+                visibility_timeout=min(math.ceil(delay_s), MAX_VISIBILITY_S) if delay_s > 0 else None,
+            )
 
     async def ready(self) -> None:
         client = await self._queue(self._settings.post_call_queue)

@@ -5,8 +5,8 @@ level, request model, response bodies per status and error statuses. The OpenAPI
 generated from this table (core.api.openapi) and a contract test checks it against the functions the
 app registers, so a route cannot be added, moved or re-keyed without the table following.
 
-Event Grid events (IncomingCall, SMSReceived, RecordingFileStatusUpdated) and the post-call queue are triggers of the host, not
-routes of ours: they are not here.
+Event Grid events (IncomingCall, SMSReceived, RecordingFileStatusUpdated), the post-call queue and the
+campaign queue are triggers of the host, not routes of ours: they are not here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from pydantic import BaseModel
 from core.api.bodies import CallbackAck, CallbackEvents, Readiness
 from core.api.call_request import CallRequest
 from core.api.calls_query import MAX_PAGE_SIZE
+from core.api.campaign_request import CampaignRequest
+from core.api.campaign_view import CampaignView
 from core.api.public import CallPage, PublicCall
 from core.callbacks.optouts import OptOutRequest, OptOutStatus
 
@@ -73,6 +75,7 @@ class Route:
 
 
 CALL_ID = Parameter("call_id", "path", "The call id (a UUID).", required=True)
+CAMPAIGN_ID = Parameter("campaign_id", "path", "The campaign id (a UUID).", required=True)
 PHONE = Parameter("phone_number", "query", "Only calls with this phone number (E.164, e.g. +14155550100).")
 LIMIT = Parameter(
     "limit",
@@ -262,6 +265,69 @@ ROUTES: tuple[Route, ...] = (
         ),
         responses={200: Body("The number's opt-out status.", OptOutStatus)},
         errors={400: "No phone number, or not E.164."},
+    ),
+    Route(
+        function="campaign_create",
+        method="POST",
+        path="/campaign",
+        auth="function",
+        tag="campaigns",
+        summary="Start a campaign: call many numbers with one task, under a concurrency cap",
+        description="JSON (numbers or csv), or a text/csv body (a header naming phone_number, "
+        "optionally time_zone and fields; or one column of numbers) with the options as query "
+        "parameters: name, task, bot_name, bot_company, max_concurrent_calls, start, end, time_zone. "
+        "Every call takes the fields of POST /call; a row's fields are added to its task. Nothing is "
+        "stored when any part is invalid.",
+        request=CampaignRequest,
+        responses={
+            201: Body(
+                "The campaign was stored; its calls start.",
+                CampaignView,
+                headers={"Location": "/campaign/{campaign_id}"},
+            )
+        },
+        errors={
+            400: "Invalid input; problems name each field, and each bad number with its row (and line).",
+            503: "The campaign store or the queue is unavailable.",
+        },
+    ),
+    Route(
+        function="campaign_get",
+        method="GET",
+        path="/campaign/{campaign_id}",
+        auth="function",
+        tag="campaigns",
+        summary="A campaign's progress: counts per state, each number's state and result with its call",
+        parameters=(CAMPAIGN_ID,),
+        responses={200: Body("The campaign.", CampaignView)},
+        errors={400: "The campaign id is not a UUID.", 404: "No such campaign."},
+    ),
+    Route(
+        function="campaign_cancel",
+        method="POST",
+        path="/campaign/{campaign_id}/cancel",
+        auth="function",
+        tag="campaigns",
+        summary="Cancel a campaign: no new call is placed; calls in flight finish",
+        description="Idempotent: cancelling again, or a completed campaign, changes nothing.",
+        parameters=(CAMPAIGN_ID,),
+        responses={200: Body("The campaign, as cancelled.", CampaignView)},
+        errors={400: "The campaign id is not a UUID.", 404: "No such campaign."},
+    ),
+    Route(
+        function="report_campaign",
+        method="GET",
+        path="/report/campaign/{campaign_id}",
+        auth="function",
+        tag="reports",
+        summary="HTML page of one campaign: progress, and each number's result linking to its call",
+        parameters=(CAMPAIGN_ID,),
+        responses={200: _PAGE},
+        errors={
+            400: "The campaign id is not a UUID (HTML error page).",
+            404: "No such campaign (HTML error page).",
+        },
+        error_media="html",
     ),
     Route(
         function="openapi_document",

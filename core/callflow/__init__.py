@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from core.callflow.context import FlowContext, FlowServices
-from core.models import Action, Call
+from core.models import Action, Call, InitiateRequest
 
 __all__ = ["CallFlow"]
 
@@ -41,6 +41,13 @@ class CallFlow:
             )
             initiate = parse_initiate(body, conversation)
             return await lifecycle.place_call(self.ctx, initiate)
+
+    async def place_campaign_call(self, initiate: InitiateRequest, call_id: str) -> Call:
+        """A campaign's call, with the id its slot names (core.campaigns); TelephonyRefused as above."""
+        from core.callflow import lifecycle
+
+        async with self.ctx.event():
+            return await lifecycle.place_call(self.ctx, initiate, call_id=call_id)
 
     async def handle_incoming_call(self, event_id: str, data: dict[str, Any]) -> str | None:
         from core.callflow import lifecycle

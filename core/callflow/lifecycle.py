@@ -24,10 +24,11 @@ from core.models.verification import QUESTIONS, localized
 from core.observability import tracer
 
 
-async def place_call(ctx: FlowContext, initiate: InitiateRequest) -> Call:
-    """POST /call: store the call, then place it. TelephonyRefused when ACS will not place it (the
-    call is stored as ended, with the reason)."""
-    call = await ctx.calls.create(Call(direction=CallDirection.OUTBOUND, initiate=initiate))
+async def place_call(ctx: FlowContext, initiate: InitiateRequest, *, call_id: str | None = None) -> Call:
+    """POST /call (and a campaign's call, with its id): store the call, then place it.
+    TelephonyRefused when ACS will not place it (the call is stored as ended, with the reason)."""
+    fields = {"call_id": call_id} if call_id else {}
+    call = await ctx.calls.create(Call(direction=CallDirection.OUTBOUND, initiate=initiate, **fields))
     with tracer().start_as_current_span("callflow.create_call") as span:
         span.set_attribute("call.id", call.call_id)
         try:
@@ -137,6 +138,7 @@ async def on_disconnected(ctx: FlowContext, call: Call, event: CallDisconnected,
     if handle is not None:
         handle.interrupt()
         ctx.memory.end_turn(handle)
+    await _wake_campaign(ctx, state)
     if not enqueue[0]:
         return
     try:
@@ -156,6 +158,17 @@ async def on_connection_failed(
         ended[:] = [c.end(reason)]
         return ended[0]
 
-    await ctx.calls.update(call.call_id, end, current=call)
+    state = await ctx.calls.update(call.call_id, end, current=call)
+    await _wake_campaign(ctx, state)
     if ended and ended[0]:
         telemetry.record_call_ended("failed")
+
+
+async def _wake_campaign(ctx: FlowContext, call: Call) -> None:
+    """A campaign's call ended: wake its campaign (core.campaigns) to free the slot and place the next
+    call. A redelivered end wakes it again, which changes nothing; a queue that cannot be reached
+    raises, so that the event comes again."""
+    if call.initiate.campaign_id:
+        await ctx.services.queues.send(
+            ctx.settings.campaigns.queue, {"campaign_id": call.initiate.campaign_id}
+        )

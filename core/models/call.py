@@ -38,6 +38,7 @@ class InitiateRequest(BaseModel):
     agent_phone_number: str
     languages: list[LanguageOption] = Field(min_length=1, max_length=10)
     default_language: str
+    campaign_id: str | None = None  # the campaign that placed the call (core.campaigns)
 
     @field_validator("phone_number", "agent_phone_number")
     @classmethod
@@ -120,9 +121,7 @@ class Counters(BaseModel):
     llm_completion_tokens: int = 0
 
 
-class TimingFigures(BaseModel):
-    """Per-call latency figures for reports (milliseconds)."""
-
+class TimingFigures(BaseModel):  # per-call latency figures for reports
     answer_latency_ms: list[float] = Field(default_factory=list)
     llm_first_sentence_ms: list[float] = Field(default_factory=list)
 

@@ -103,6 +103,44 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
   }
 }
 
+// Campaigns (core/adapters/cosmos_campaigns.py, INDEXING_POLICY): a campaign document and one document
+// per number, partitioned by campaign id; queries filter on kind within a partition only.
+resource campaigns 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
+  parent: database
+  name: 'campaigns'
+  properties: {
+    resource: {
+      id: 'campaigns'
+      partitionKey: {
+        paths: [
+          '/campaign_id'
+        ]
+        kind: 'Hash'
+      }
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        automatic: true
+        includedPaths: [
+          {
+            path: '/campaign_id/?'
+          }
+          {
+            path: '/kind/?'
+          }
+          {
+            path: '/row/?'
+          }
+        ]
+        excludedPaths: [
+          {
+            path: '/*'
+          }
+        ]
+      }
+    }
+  }
+}
+
 output name string = account.name
 output id string = account.id
 output endpoint string = account.properties.documentEndpoint

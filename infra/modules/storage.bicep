@@ -73,6 +73,12 @@ resource postCallPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/qu
   name: '${postCallQueueName}-poison'
 }
 
+// Campaign pacing (core.campaigns): messages that wake a campaign up to place its next calls.
+resource campaignQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: 'campaign-calls'
+}
+
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: storage
   name: 'default'

@@ -124,9 +124,9 @@ def _fuzz(base_url: str, max_examples: int) -> list[str]:
     for result in schema.get_all_operations():
         operation = result.ok()
         modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-        if operation.method.upper() == "POST" and operation.path == "/call":
-            # A valid body places a real outbound call (covered by the call-flow end-to-end tests);
-            # here only invalid bodies, which must be refused with a 4xx.
+        if operation.method.upper() == "POST" and operation.path in ("/call", "/campaign"):
+            # A valid body places real outbound calls (covered by the call-flow and campaign
+            # end-to-end tests); here only invalid bodies, which must be refused with a 4xx.
             modes = [GenerationMode.NEGATIVE]
         for mode in modes:
 

@@ -111,7 +111,7 @@ class MemoryQueues:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
-    async def send(self, queue: str, payload: dict[str, Any]) -> None:
+    async def send(self, queue: str, payload: dict[str, Any], *, delay_s: float = 0) -> None:
         self.sent.append((queue, payload))
 
     async def ready(self) -> None:

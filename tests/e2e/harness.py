@@ -37,7 +37,7 @@ FUNCTION_KEY = "e2e-function-key"
 DEMO_RULES = REPO_ROOT / "local" / "scripted_llm" / "demo_rules.yaml"
 
 
-def build_app() -> func.FunctionApp:
+def build_app(*extra: func.Blueprint) -> func.FunctionApp:
     from functions.calls_create import bp as calls_create_bp
     from functions.calls_read import bp as calls_read_bp
     from functions.health import bp as health_bp
@@ -46,7 +46,15 @@ def build_app() -> func.FunctionApp:
     from functions.telephony import bp as telephony_bp
 
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-    for blueprint in (health_bp, calls_read_bp, calls_create_bp, telephony_bp, reports_bp, recordings_bp):
+    for blueprint in (
+        health_bp,
+        calls_read_bp,
+        calls_create_bp,
+        telephony_bp,
+        reports_bp,
+        recordings_bp,
+        *extra,
+    ):
         app.register_functions(blueprint)
     return app
 
@@ -150,15 +158,21 @@ class CallStack:
 
 @contextlib.asynccontextmanager
 async def call_stack(
-    env_overrides: dict[str, str] | None = None, *, app: func.FunctionApp | None = None, **emulator: Any
+    env_overrides: dict[str, str] | None = None,
+    *,
+    app: func.FunctionApp | None = None,
+    blueprints: tuple[func.Blueprint, ...] = (),
+    host_config: HostConfig | None = None,
+    **emulator: Any,
 ) -> AsyncIterator[CallStack]:
-    """``app``: another Function App than build_app()'s."""
+    """``app``: another Function App than build_app()'s; ``blueprints``: more functions to serve
+    (e.g. a queue trigger), besides the call path's; ``host_config``: instead of host.json's."""
     llm = await ScriptedLlm().start()
     acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
     await acs.start()
     host = FunctionsHost(
-        app or build_app(),
-        config=HostConfig.load(REPO_ROOT / "host.json"),
+        app or build_app(*blueprints),
+        config=host_config or HostConfig.load(REPO_ROOT / "host.json"),
         function_key=FUNCTION_KEY,
         timer_schedules=False,  # a test fires timers itself (host.run_timer)
     )
