@@ -67,8 +67,9 @@ class _Lazy(Generic[T]):
             return self
         built: dict[str, Any] = obj.built
         if self._name not in built:
-            # The warm-up builds fields in a thread: one build per field, whoever asks first.
-            with obj.building:
+            # The warm-up builds fields in a thread: one build per field, whoever asks first. A lock
+            # per field: a field not being built is never held up by another one's build.
+            with obj.lock_for(self._name):
                 if self._name not in built:
                     built[self._name] = self._build(obj)
         value: T = built[self._name]
@@ -263,7 +264,8 @@ class Services:
             raise TypeError(f"Services has no port named {', '.join(sorted(unknown))}")
         self.settings = settings
         self.built: dict[str, Any] = dict(given)
-        self.building = threading.RLock()
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
         self._warm_up: asyncio.Task[None] | None = None
         if configure_observability(settings) and settings.applicationinsights_connection_string:
             # Lazily: the distro is heavy and only needed when telemetry leaves the process.
@@ -277,6 +279,17 @@ class Services:
         return await check_readiness(
             {check: getattr(self, port).ready for check, port in self.READINESS.items()}
         )
+
+    def lock_for(self, name: str) -> threading.RLock:
+        with self._locks_guard:
+            return self._locks.setdefault(name, threading.RLock())
+
+    async def ready_engine(self) -> TurnEngine:
+        """The engine, without holding up the event loop while the warm-up thread builds it (the
+        build's lock would block every other call of the worker meanwhile)."""
+        if "engine" in self.built:
+            return self.engine
+        return await asyncio.to_thread(lambda: self.engine)
 
     def start_warm_up(self) -> None:
         """Start warming the worker in the background, once per worker (see ``warm_up``). The call flow

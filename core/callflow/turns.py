@@ -175,7 +175,7 @@ async def _speak(
     speaker.listen_while_thinking(config.answer_hard_timeout_s + config.phone_silence_timeout_s)
     try:
         try:
-            engine = ctx.services.engine
+            engine = await ctx.services.ready_engine()
         except ProductError as exc:  # no model configured: say so to the caller, keep listening
             ctx.log.error("no conversation engine for call %s: %s", call.call_id, exc)
             text = ctx.phrase("error", call)
