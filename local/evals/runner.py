@@ -88,14 +88,17 @@ def persona_endpoint_from_env() -> ModelEndpoint:
 
 
 @contextlib.asynccontextmanager
-async def eval_stack(*, scripted: bool = True, speed: float = 0.0) -> AsyncIterator[EvalStack]:
-    """The emulator, the host and (scripted) models; Cosmos DB and Azurite must be running already
-    (python -m local.evals starts them; tests use the local_stack fixture)."""
+async def eval_stack(
+    *, scripted: bool = True, speed: float = 0.0, **emulator: Any
+) -> AsyncIterator[EvalStack]:
+    """The emulator (``emulator``: more EmulatorConfig fields), the host and (scripted) models; Cosmos
+    DB and Azurite must be running already (python -m local.evals starts them; tests use the
+    local_stack fixture)."""
     bot_llm = persona_llm = None
     if scripted:
         bot_llm = await ScriptedLlm().start()
         persona_llm = await ScriptedLlm().start()
-    acs = AcsEmulator(EmulatorConfig(speed_factor=speed))
+    acs = AcsEmulator(EmulatorConfig(speed_factor=speed, **emulator))
     await acs.start()
     host = FunctionsHost(build_app(), config=HostConfig.load(ROOT / "host.json"), function_key=FUNCTION_KEY)
     await host.start("127.0.0.1", 0)
