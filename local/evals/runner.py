@@ -217,7 +217,7 @@ class _Run:
                         engine.config.exhausted_script_hangup_s,
                     )
 
-                return TextingCaller(steps, part, self.send_sms)
+                return TextingCaller(steps, part, self.send_sms, engine.clock)
 
             return texting
         return None
