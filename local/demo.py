@@ -161,6 +161,10 @@ async def run(args: argparse.Namespace) -> int:
             f"{host.base_url}/runtime/webhooks/EventGrid?functionName=incoming_call"
             f"&code={settings.http.function_key}"
         )
+        acs.config.sms_eventgrid_endpoint = (
+            f"{host.base_url}/runtime/webhooks/EventGrid?functionName=sms_received"
+            f"&code={settings.http.function_key}"
+        )
         print(f"Function app on {host.base_url}, ACS emulator on {acs.base_url}.", flush=True)
         from core.observability import destination
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from core.engine.prompts import continuation_messages
+from core.engine.tokens import estimate_prompt_tokens, estimate_tokens
 from core.errors import ContentFilteredError, ModelNotConfiguredError, ModelUnavailable
 from core.ports import ChatEvent, ChatMessage, Completed, Restarted, TextDelta, ToolCallRequest, Usage
 from core.settings import LlmEndpointSettings, LlmSettings
@@ -237,7 +238,7 @@ class OpenAIChatModel:
                                 current.id = tool_delta.id
                             if tool_delta.function is not None:
                                 if tool_delta.function.name:
-                                    current.name += tool_delta.function.name
+                                    current.name = _merged_name(current.name, tool_delta.function.name)
                                 if tool_delta.function.arguments:
                                     current.arguments += tool_delta.function.arguments
                         if choice.finish_reason:
@@ -261,6 +262,11 @@ class OpenAIChatModel:
         for index, call in enumerate(tool_calls):
             if not call.id:
                 call.id = f"call_{index}"
+        if usage is None:
+            # A server that ignores stream_options (llama.cpp's Python server) sends no usage: the
+            # call's token counters get the estimate instead of nothing.
+            answer = "".join(text) + "".join(c.name + c.arguments for c in tool_calls)
+            usage = Usage(estimate_prompt_tokens(messages, tools), estimate_tokens(answer))
         yield Completed(
             finish_reason=finish_reason,
             tool_calls=tool_calls,
@@ -351,6 +357,13 @@ def _trace_response(traced: ModelCall, response: Any) -> None:
         output_tokens=usage.completion_tokens if usage else None,
         output_text=(choice.message.content or "") if choice is not None else "",
     )
+
+
+def _merged_name(so_far: str, piece: str) -> str:
+    """A tool call's name from its deltas: OpenAI sends it once, in the first delta; llama.cpp's Python
+    server repeats the whole name in every delta, so a piece that starts with the name so far is the
+    whole name again, not a continuation."""
+    return piece if piece.startswith(so_far) else so_far + piece
 
 
 def _strip_fences(content: str) -> str:

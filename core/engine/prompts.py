@@ -176,7 +176,9 @@ def history_messages(messages: list[Message]) -> list[dict[str, Any]]:
                 out.append(
                     {
                         "role": "assistant",
-                        "content": content or None,
+                        # A string, never null: llama.cpp's Python server refuses (500) an assistant
+                        # message whose content is null; OpenAI takes both.
+                        "content": content or "",
                         "tool_calls": [
                             _tool_call_dict(t.id, t.name, t.arguments) for t in message.tool_calls
                         ],

@@ -26,6 +26,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
     parser.add_argument("--eventgrid-endpoint", default=None, help="where IncomingCall events are POSTed")
     parser.add_argument(
+        "--sms-eventgrid-endpoint",
+        default=None,
+        help="where SMSReceived events (texts to the bot) are POSTed",
+    )
+    parser.add_argument(
         "--speed", type=float, default=1.0, help="time scale of simulated speech (0 = instant)"
     )
     parser.add_argument("--jwt-issuer", default=DEFAULT_JWT_ISSUER)
@@ -43,6 +48,7 @@ async def serve(args: argparse.Namespace) -> None:
         jwt_issuer=args.jwt_issuer,
         jwt_audience=args.jwt_audience,
         eventgrid_endpoint=args.eventgrid_endpoint,
+        sms_eventgrid_endpoint=args.sms_eventgrid_endpoint,
         speed_factor=args.speed,
         duplicate_callbacks=args.duplicate_callbacks,
         out_of_order_callbacks=args.out_of_order_callbacks,

@@ -47,6 +47,8 @@ class EmulatorConfig:
     incoming_context_ttl_s: float = 30.0
     # Event Grid endpoint of RecordingFileStatusUpdated (a subscription of its own, as in Azure).
     recording_eventgrid_endpoint: str | None = None
+    # Event Grid endpoint of SMSReceived (texts to the resource's numbers; local.acs_emulator.sms_inbound).
+    sms_eventgrid_endpoint: str | None = None
     # How long after the end of a recording its file is announced (simulated seconds; ACS: minutes).
     recording_file_delay_s: float = 0.0
     # ACS resource name used in Event Grid topics.

@@ -122,6 +122,14 @@ class EmulatorControl:
         result: list[dict[str, Any]] = (await self._request("GET", "/emulator/sms"))["messages"]
         return result
 
+    async def receive_sms(self, from_number: str, message: str, to: str | None = None) -> dict[str, Any]:
+        """``from_number`` texts the bot (or ``to``); returns the SMSReceived event sent to the product."""
+        body: dict[str, Any] = {"from": from_number, "message": message}
+        if to:
+            body["to"] = to
+        event: dict[str, Any] = (await self._request("POST", "/emulator/sms/inbound", body))["event"]
+        return event
+
     async def settings(self, **changes: Any) -> dict[str, Any]:
         """Read (no arguments) or change speed_factor / duplicate_callbacks / out_of_order_callbacks /
         concurrent_callbacks."""

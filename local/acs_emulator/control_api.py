@@ -14,8 +14,10 @@ from local.acs_emulator.calling_api import ENGINE_KEY
 from local.acs_emulator.calls import Call, CallEngine
 from local.acs_emulator.script import ScriptError, parse_script
 from local.acs_emulator.sms import SMS_KEY
+from local.acs_emulator.sms_inbound import InboundSmsDesk, InboundSmsError
 
 MAX_WAIT_S = 300.0
+INBOUND_SMS_KEY = web.AppKey("inbound_sms", InboundSmsDesk)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -197,6 +199,32 @@ async def sms(request: web.Request) -> web.StreamResponse:
     return web.json_response({"messages": request.app[SMS_KEY].as_json()})
 
 
+def receive_sms(
+    engine: CallEngine, desk: InboundSmsDesk, from_number: str, message: str, to: str | None = None
+) -> dict[str, Any]:
+    """A text from ``from_number``; it shows in the transcript of that person's live call, if any."""
+    event = desk.receive(from_number, message, to)
+    for call in engine.calls.values():
+        if call.person_number == from_number and not call.ended.is_set():
+            call.transcript.add("caller_sms", who="caller", text=message, event_id=event["id"])
+    return event
+
+
+async def inbound_sms(request: web.Request) -> web.StreamResponse:
+    try:
+        body = await _body(request)
+        event = receive_sms(
+            _engine(request),
+            request.app[INBOUND_SMS_KEY],
+            str(body.get("from") or ""),
+            str(body.get("message") or ""),
+            body.get("to"),
+        )
+    except (ValueError, InboundSmsError) as exc:
+        return _error(400, str(exc))
+    return web.json_response({"event": event}, status=202)
+
+
 async def get_settings(request: web.Request) -> web.StreamResponse:
     config = _engine(request).config
     return web.json_response(
@@ -206,6 +234,7 @@ async def get_settings(request: web.Request) -> web.StreamResponse:
             "out_of_order_callbacks": config.out_of_order_callbacks,
             "concurrent_callbacks": config.concurrent_callbacks,
             "eventgrid_endpoint": config.eventgrid_endpoint,
+            "sms_eventgrid_endpoint": config.sms_eventgrid_endpoint,
             "bot_phone_number": config.bot_phone_number,
             "jwt_issuer": config.jwt_issuer,
             "jwt_audience": config.jwt_audience,
@@ -228,6 +257,8 @@ async def update_settings(request: web.Request) -> web.StreamResponse:
             config.concurrent_callbacks = bool(body["concurrent_callbacks"])
         if "eventgrid_endpoint" in body:
             config.eventgrid_endpoint = body["eventgrid_endpoint"] or None
+        if "sms_eventgrid_endpoint" in body:
+            config.sms_eventgrid_endpoint = body["sms_eventgrid_endpoint"] or None
     except (ValueError, TypeError) as exc:
         return _error(400, str(exc))
     return await get_settings(request)
@@ -257,6 +288,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/emulator/calls/{call_id}/dtmf", dtmf)
     r.add_post("/emulator/calls/{call_id}/hangup", hangup)
     r.add_get("/emulator/sms", sms)
+    r.add_post("/emulator/sms/inbound", inbound_sms)
     r.add_get("/emulator/settings", get_settings)
     r.add_post("/emulator/settings", update_settings)
     r.add_get("/emulator/deliveries", deliveries)

@@ -21,6 +21,7 @@ from local.acs_emulator.errors import error_response
 from local.acs_emulator.jwks import CallbackSigner
 from local.acs_emulator.script import parse_script
 from local.acs_emulator.sms import SMS_KEY, SmsStore
+from local.acs_emulator.sms_inbound import DeliveryOutcome, InboundSmsDesk
 
 __all__ = ["AcsEmulator", "EmulatorConfig"]
 
@@ -107,6 +108,7 @@ class AcsEmulator:
         self.dispatcher = Dispatcher(self.config, self.signer)
         self.engine = CallEngine(self.config, self.dispatcher)
         self.sms = SmsStore(self.config)
+        self.inbound_sms = InboundSmsDesk(self.config, self.dispatcher)
         self.exchanges: deque[ExchangeRecord] = deque(maxlen=2000)
         self.faults = faults.FaultTable()
         self._runner: web.AppRunner | None = None
@@ -133,6 +135,7 @@ class AcsEmulator:
         )
         app[calling_api.ENGINE_KEY] = self.engine
         app[SMS_KEY] = self.sms
+        app[control_api.INBOUND_SMS_KEY] = self.inbound_sms
         app[faults.FAULTS_KEY] = self.faults
         app.router.add_get(JWKS_PATH, self._jwks)
         calling_api.add_routes(app)
@@ -239,6 +242,15 @@ class AcsEmulator:
     @property
     def sent_sms(self) -> list[dict[str, Any]]:
         return self.sms.as_json()
+
+    def receive_sms(self, from_number: str, message: str, to: str | None = None) -> dict[str, Any]:
+        """``from_number`` texts the bot (or ``to``): the SMSReceived event goes to
+        ``config.sms_eventgrid_endpoint``; returns the event (``wait_for_sms_delivery(event["id"])``)."""
+        return control_api.receive_sms(self.engine, self.inbound_sms, from_number, message, to)
+
+    async def wait_for_sms_delivery(self, event_id: str, timeout: float = 30.0) -> DeliveryOutcome:  # noqa: ASYNC109 (documented helper signature)
+        """Wait until the product has answered the SMSReceived event (or every retry is spent)."""
+        return await self.inbound_sms.wait_delivered(event_id, timeout)
 
     async def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[Call]:  # noqa: ASYNC109 (documented helper signature)
         """Wait until at least ``count`` calls exist (inbound or outbound)."""

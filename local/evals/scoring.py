@@ -32,6 +32,9 @@ class Observed:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     transcript: list[dict[str, Any]] = field(default_factory=list)  # {who, text, note}
+    calls: int = 1  # calls made in the conversation (the first, then each call back)
+    resumed: bool = False  # the last call continued the first call's case
+    caller_texts: int = 0  # texts from the caller kept on the case
     error: str | None = None
 
 
@@ -167,6 +170,15 @@ def score(conversation: Conversation, observed: Observed, prices: Prices | None 
             failures.append(
                 f"{what}: expected {'one' if wanted else 'none'}, {'got one' if seen else 'got none'}"
             )
+    if expect.resumed is not None and expect.resumed != observed.resumed:
+        failures.append(
+            f"resumed: expected {'the same' if expect.resumed else 'a new'} case, "
+            f"the last of {observed.calls} calls {'continued' if observed.resumed else 'did not continue'} it"
+        )
+    if expect.caller_texts is not None and expect.caller_texts != observed.caller_texts:
+        failures.append(
+            f"caller texts on the case: expected {expect.caller_texts}, got {observed.caller_texts}"
+        )
     if expect.language and observed.language != expect.language:
         failures.append(
             f"language: expected {expect.language}, the call ended in {observed.language or 'none'}"

@@ -39,15 +39,42 @@ class Persona(Strict):
     language: str = "en-US"
 
 
-class Caller(Strict):
-    script: list[dict[str, Any]] | None = None  # ACS emulator steps: say / silence / dtmf / hangup
+class OneCall(Strict):
+    # ACS emulator steps (say / silence / dtmf / expect / hangup), and ``sms: "text"``: the caller texts
+    # the bot's number at that point of the call (sent when the bot next listens; answered on the phone).
+    script: list[dict[str, Any]] | None = None
     persona: Persona | None = None
 
     @model_validator(mode="after")
-    def _one_mode(self) -> Caller:
+    def _one_mode(self) -> OneCall:
         if (self.script is None) == (self.persona is None):
-            raise ValueError("caller needs exactly one of 'script' or 'persona'")
+            raise ValueError("a call needs exactly one of 'script' or 'persona'")
+        for index, step in enumerate(self.script or []):
+            if not isinstance(step, dict) or "sms" not in step:
+                continue
+            if len(step) != 1 or not isinstance(step["sms"], str) or not step["sms"].strip():
+                raise ValueError(f"script step {index}: an sms step is {{sms: <text>}}, got {step!r}")
         return self
+
+
+class Next(Strict):
+    """What the caller does after the first call, in order: text the bot's number (between calls the
+    text is stored on the case), or call the bot back (the case resumes)."""
+
+    sms: str | None = Field(default=None, min_length=1)
+    call_back: OneCall | None = None
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> Next:
+        if (self.sms is None) == (self.call_back is None):
+            raise ValueError("each 'then' item is exactly one of 'sms' or 'call_back'")
+        return self
+
+
+class Caller(OneCall):
+    """The first call (the bot dials the caller: POST /call), then ``then``: texts and calls back."""
+
+    then: list[Next] = Field(default_factory=list)
 
 
 class ToolExpectations(Strict):
@@ -69,6 +96,10 @@ class Expect(Strict):
     ended_by: Literal["bot", "caller", "any"] = "any"
     max_turns: int = 20
     bot_must_not_say: list[str] = Field(default_factory=list)  # regexes, case-insensitive
+    # The last call continued the first call's case (a caller who calls back).
+    resumed: bool | None = None
+    # Texts from the caller kept on the case (SMS steps and 'then' texts).
+    caller_texts: int | None = None
 
 
 class Prices(Strict):

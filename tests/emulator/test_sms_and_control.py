@@ -113,3 +113,48 @@ async def test_cli_call_and_transcript(
     assert await cli_run(["--url", emulator.base_url, "transcript", call_id, "--json"]) == 0
     assert '"call_started"' in capsys.readouterr().out
     await asyncio.sleep(0)
+
+
+async def test_a_text_to_the_bot_is_delivered_as_the_sms_received_event(
+    emulator: AcsEmulator, receiver: CallbackReceiver
+) -> None:
+    from tests.emulator import contracts
+
+    emulator.config.sms_eventgrid_endpoint = receiver.url("/runtime/webhooks/EventGrid?functionName=sms")
+    live = emulator.start_incoming_call(PERSON, [{"silence": 100}])
+    await emulator.drain_callbacks(timeout=5)
+    receiver.fail_next = 1  # the first delivery fails: Event Grid tries again
+    async with EmulatorControl(emulator.base_url) as ctl:
+        event = await ctl.receive_sms(PERSON, "My new address is 1 Main St")
+    outcome = await emulator.wait_for_sms_delivery(event["id"], timeout=5)
+    assert outcome.delivered and outcome.attempts == 2
+
+    delivered = [r for r in receiver.eventgrid() if r.body[0]["eventType"].endswith("SMSReceived")]
+    assert [r.status for r in delivered] == [500, 200]
+    sent = delivered[-1].body[0]
+    assert sent == event and sent["eventType"] == "Microsoft.Communication.SMSReceived"
+    assert sent["data"]["from"] == PERSON and sent["data"]["to"] == BOT
+    assert sent["data"]["message"] == "My new address is 1 Main St" and sent["data"]["segmentCount"] == 1
+    contracts.validate(contracts.EVENT_GRID, "AcsSmsReceivedEventData", sent["data"])
+    example = contracts.load(
+        "eventgrid/Microsoft.Communication/stable/2018-01-01/examples/event-grid-schema/sms_received.json"
+    )
+    assert set(example) == set(sent)
+    # The person's live call shows the text they sent.
+    texted = [e for e in emulator.transcript(live.call_id) if e["kind"] == "caller_sms"]
+    assert [e["text"] for e in texted] == ["My new address is 1 Main St"]
+
+
+async def test_a_text_the_resource_cannot_receive_is_refused(emulator: AcsEmulator) -> None:
+    async with EmulatorControl(emulator.base_url) as ctl:
+        for body, problem in (
+            ({"from": "12345", "message": "hi"}, "not an E.164"),
+            ({"from": PERSON, "message": "hi", "to": "+15557770000"}, "not a number of this resource"),
+            ({"from": PERSON, "message": ""}, "needs a text"),
+        ):
+            with pytest.raises(ControlError) as refused:
+                await ctl.receive_sms(body["from"], body["message"], body.get("to"))
+            assert refused.value.status == 400 and problem in str(refused.value)
+    # Without a subscription the text is kept and nothing is delivered.
+    event = emulator.receive_sms(PERSON, "Anyone there?")
+    assert emulator.inbound_sms.received[-1] == event and emulator.inbound_sms.outcome(event["id"]) is None

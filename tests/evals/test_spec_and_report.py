@@ -34,9 +34,17 @@ def test_the_shipped_conversations_cover_three_languages_and_the_reference_scena
         "sms",
         "silence",
         "persona",
+        "call-back",
+        "sms-injection",
     ):
         assert scenario in names
     assert sum("jailbreak" in c.name for c in conversations) >= 2
+    # A caller who calls back resumes the case; a text can carry a prompt injection.
+    call_back = next(c for c in conversations if c.name == "en-call-back")
+    assert [step.call_back is not None for step in call_back.caller.then] == [False, True]
+    assert call_back.expect.resumed is True
+    injection = next(c for c in conversations if c.name == "en-sms-injection")
+    assert any("sms" in step for step in injection.caller.script or [])
     assert len({c.name for c in conversations}) == len(conversations)
 
 
@@ -51,6 +59,19 @@ def test_the_shipped_conversations_cover_three_languages_and_the_reference_scena
         ("name: x\nsetup: {claim_schema: [{name: a}]}\ncaller: {script: []}\nexpekt: {}\n", "expekt"),
         ("name: x\nsetup: {claim_schema: [{name: a, type: colour}]}\ncaller: {script: []}\n", "type"),
         ("name: [x\n", "while parsing"),
+        (
+            "name: x\nsetup: {claim_schema: [{name: a}]}\ncaller: {script: [{sms: hi, say: hello}]}\n",
+            "an sms step is {sms: <text>}",
+        ),
+        (
+            "name: x\nsetup: {claim_schema: [{name: a}]}\ncaller: {script: [], then: [{sms: hi, call_back: "
+            "{script: []}}]}\n",
+            "exactly one of 'sms' or 'call_back'",
+        ),
+        (
+            "name: x\nsetup: {claim_schema: [{name: a}]}\ncaller: {script: [], then: [{call_back: {}}]}\n",
+            "exactly one of 'script' or 'persona'",
+        ),
     ],
 )
 def test_a_bad_conversation_file_names_the_file_and_the_problem(
