@@ -23,6 +23,11 @@ class WebhookSettings(BaseModel):
         description="Signing secret (at least 16 characters) of the HMAC-SHA256 signature; the receiver "
         "holds the same one.",
     )
+    previous_secret: str = Field(
+        default="",
+        description="While rotating the secret: the old one. Each request is then signed with both "
+        "(two v1= values), so receivers can switch at their own pace.",
+    )
     queue: str = Field(default="webhooks", description="Storage queue of the deliveries (ids only).")
     max_attempts: int = Field(default=8, ge=1, le=30, description="Attempts before a delivery is given up.")
     retry_backoff_s: int = Field(
@@ -50,6 +55,10 @@ class WebhookSettings(BaseModel):
         if self.url_list and len(self.secret) < 16:
             raise ValueError("WEBHOOKS__SECRET must be at least 16 characters when WEBHOOKS__URLS is set")
         return self
+
+    @property
+    def signing_secrets(self) -> list[str]:
+        return [s for s in (self.secret, self.previous_secret) if s]
 
     @property
     def url_list(self) -> list[str]:

@@ -191,6 +191,8 @@ DESCRIPTIONS: dict[str, str] = {
     "`call.failed`, `insights.ready`); https (http for localhost only); empty = no webhooks",
     "WEBHOOKS__SECRET": "Shared secret of the `Webhook-Signature` HMAC-SHA256 (at least 16 characters; required "
     "with URLs)",
+    "WEBHOOKS__PREVIOUS_SECRET": "While rotating the secret, the old one: each request is signed with both "
+    "(two `v1=` values) until it is removed",
     "WEBHOOKS__QUEUE": "Storage queue of the deliveries (`<name>-poison` receives malformed messages)",
     "WEBHOOKS__MAX_ATTEMPTS": "Attempts of a delivery before it is given up (`failed` in the delivery log)",
     "WEBHOOKS__RETRY_BACKOFF_S": "Delay (s) before the second attempt, doubling after each failed attempt "

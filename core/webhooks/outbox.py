@@ -151,7 +151,7 @@ async def deliver(
     headers = {
         "Content-Type": "application/json",
         ID_HEADER: delivery.event_id,
-        SIGNATURE_HEADER: sign(config.secret, body),
+        SIGNATURE_HEADER: sign(config.signing_secrets, body),
         "User-Agent": "call-center-ai-webhooks/1",
     }
     started = time.perf_counter()

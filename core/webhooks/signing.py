@@ -42,10 +42,12 @@ def _digest(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """The ``Webhook-Signature`` header value for ``body`` at ``timestamp`` (now by default)."""
+def sign(secret: str | list[str], body: bytes, timestamp: int | None = None) -> str:
+    """The ``Webhook-Signature`` header value for ``body`` at ``timestamp`` (now by default); one
+    ``v1=`` per secret (the new and the old one while a secret is rotated)."""
     at = int(time.time()) if timestamp is None else timestamp
-    return f"t={at},v1={_digest(secret, at, body)}"
+    secrets = [secret] if isinstance(secret, str) else secret
+    return ",".join([f"t={at}", *(f"v1={_digest(s, at, body)}" for s in secrets)])
 
 
 def verify(

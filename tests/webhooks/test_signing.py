@@ -56,3 +56,9 @@ def test_one_matching_signature_of_several_is_enough_while_a_secret_is_rotated()
     old = sign("old-secret-0123456789", BODY, NOW).split(",")[1]
     new = sign(SECRET, BODY, NOW)
     assert verify(SECRET, BODY, f"{new},{old}", now=NOW)["type"] == "call.ended"
+
+
+def test_while_a_secret_is_rotated_each_request_is_signed_with_both() -> None:
+    header = sign([SECRET, "old-secret-0123456789"], BODY, NOW)
+    assert header.count("v1=") == 2
+    assert verify(SECRET, BODY, header, now=NOW) == verify("old-secret-0123456789", BODY, header, now=NOW)
