@@ -7,7 +7,7 @@ import pytest
 
 from core.models.webhook import WebhookEventType
 from core.settings import ConversationSettings, Settings
-from tests.callflow.fakes import Rig, ScriptedAnswer, TransferToAgent, event, make_rig, speech
+from tests.callflow.fakes import Rig, ScriptedAnswer, TransferToAgent, event, make_rig, sentence_ended, speech
 from tests.callflow.test_flow import ONE_LANGUAGE, connected, incoming
 
 URL = "https://hooks.example.com/calls"
@@ -33,8 +33,7 @@ async def test_a_transfer_then_the_end_are_announced_once_each(rig: Rig) -> None
         ScriptedAnswer(["Transferring you."], actions=[TransferToAgent("+15550109999")])
     )
     await rig.send(call, speech(conn, "agent please"))
-    play = rig.tel.of("play")[-1]
-    await rig.send(call, event("PlayCompleted", conn, operationContext=play.context))
+    await rig.send(call, sentence_ended(conn, rig.tel.sentences()[-1].context))
     accepted = event("CallTransferAccepted", conn, "ev-accepted")
     await rig.send(call, accepted)
     await rig.send(call, accepted)  # a duplicate: the inbox skips it
