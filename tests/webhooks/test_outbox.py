@@ -21,9 +21,9 @@ URLS = "https://hooks.example.com/a,http://127.0.0.1:9/b"
 
 class DelayedQueues:
     def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any], int]] = []
+        self.sent: list[tuple[str, dict[str, Any], float]] = []
 
-    async def send(self, queue: str, payload: dict[str, Any], *, delay_s: int = 0) -> None:
+    async def send(self, queue: str, payload: dict[str, Any], *, delay_s: float = 0) -> None:
         self.sent.append((queue, payload, delay_s))
 
     async def ready(self) -> None:
