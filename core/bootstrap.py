@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         RuntimeConfig,
         SmsSender,
         Telephony,
+        WebhookPoster,
     )
 
 T = TypeVar("T")
@@ -145,6 +146,12 @@ def _sms(s: Services) -> SmsSender:
     return AcsSmsSender(s.settings.acs, _identity(s))
 
 
+def _webhook_poster(s: Services) -> WebhookPoster:
+    from core.adapters.webhook_http import AiohttpWebhookPoster
+
+    return AiohttpWebhookPoster()
+
+
 def _chat_model(s: Services) -> ChatModel:
     """The fast model (the conversation). Raises ModelNotConfiguredError, naming the settings, when
     no model endpoint is set."""
@@ -241,6 +248,7 @@ class Services:
     telephony = _Lazy(_telephony)
     sms = _Lazy(_sms)
     recordings = _Lazy(_recordings)
+    webhook_poster = _Lazy(_webhook_poster)
     chat_model = _Lazy(_chat_model)
     slow_chat_model = _Lazy(_slow_chat_model)
     runtime_config = _Lazy(_runtime_config)

@@ -16,6 +16,10 @@ from pydantic import BaseModel
 
 from core.models import Call, Choice, SpokenText
 from core.models.campaign import Campaign, CampaignNumber
+
+# Re-exported: the webhook port lives in its own module (this one is at its size limit).
+from core.ports_webhooks import WebhookPoster as WebhookPoster
+from core.ports_webhooks import WebhookResponse as WebhookResponse
 from core.runtime import RuntimeSnapshot
 
 __all__ = [
@@ -47,6 +51,8 @@ __all__ = [
     "TextDelta",
     "ToolCallRequest",
     "Usage",
+    "WebhookPoster",
+    "WebhookResponse",
 ]
 
 # A mutation is applied to the freshest stored call; on an ETag conflict it runs again on the re-read

@@ -24,8 +24,10 @@ from core.settings_acs import LOCAL_AI_SERVICES
 from core.settings_acs import AcsSettings as AcsSettings
 from core.settings_callbacks import CallbacksSettings
 from core.settings_campaigns import CampaignSettings
+from core.settings_costs import PriceSettings
 from core.settings_search import SearchSettings
 from core.settings_types import https_callback_problem
+from core.settings_webhooks import WebhookSettings
 
 if TYPE_CHECKING:
     from core.models import LanguageOption
@@ -317,6 +319,8 @@ class Settings(BaseSettings):
     search: SearchSettings = SearchSettings()
     callbacks: CallbacksSettings = CallbacksSettings()
     campaigns: CampaignSettings = CampaignSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    prices: PriceSettings = PriceSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod

@@ -187,6 +187,28 @@ DESCRIPTIONS: dict[str, str] = {
     "whose end was never delivered frees its slot then",
     "CAMPAIGNS__ORPHAN_AFTER_S": "A slot claimed this long ago (s) whose call was never created (a worker "
     "died in between) is placed again",
+    "WEBHOOKS__URLS": "Comma-separated URLs receiving the signed call events (`call.ended`, `call.transferred`, "
+    "`call.failed`, `insights.ready`); https (http for localhost only); empty = no webhooks",
+    "WEBHOOKS__SECRET": "Shared secret of the `Webhook-Signature` HMAC-SHA256 (at least 16 characters; required "
+    "with URLs)",
+    "WEBHOOKS__PREVIOUS_SECRET": "While rotating the secret, the old one: each request is signed with both "
+    "(two `v1=` values) until it is removed",
+    "WEBHOOKS__QUEUE": "Storage queue of the deliveries (`<name>-poison` receives malformed messages)",
+    "WEBHOOKS__MAX_ATTEMPTS": "Attempts of a delivery before it is given up (`failed` in the delivery log)",
+    "WEBHOOKS__RETRY_BACKOFF_S": "Delay (s) before the second attempt, doubling after each failed attempt "
+    "(a delayed queue message: survives the worker)",
+    "WEBHOOKS__RETRY_BACKOFF_MAX_S": "Longest delay between attempts (s)",
+    "WEBHOOKS__TIMEOUT_S": "How long a receiver may take to answer (s); longer is a failed attempt",
+    "PRICES__CURRENCY": "Currency of every price (shown with costs)",
+    "PRICES__PROMPT_PER_MILLION_TOKENS": "Prompt tokens of a model not in `PRICES__MODELS`, per million",
+    "PRICES__COMPLETION_PER_MILLION_TOKENS": "Completion tokens of a model not in `PRICES__MODELS`, per million",
+    "PRICES__MODELS": "Per-model token prices, comma-separated `model:prompt:completion` (per million tokens; "
+    "the model or deployment name)",
+    "PRICES__TTS_PER_MILLION_CHARACTERS": "Text to speech, per million characters (Azure AI Speech neural voices)",
+    "PRICES__RECOGNITION_PER_HOUR": "Speech recognition, per hour (Azure AI Speech real-time)",
+    "PRICES__INBOUND_PER_MINUTE": "Inbound phone call, per minute (ACS PSTN)",
+    "PRICES__OUTBOUND_PER_MINUTE": "Outbound phone call, per minute (ACS PSTN)",
+    "PRICES__SMS_EACH": "One SMS sent (ACS SMS)",
 }
 
 

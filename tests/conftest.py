@@ -20,6 +20,7 @@ os.environ.setdefault("COSMOS__DATABASE", f"test-{_SESSION}")
 os.environ.setdefault("STORAGE__POST_CALL_QUEUE", f"post-call-{_SESSION}")
 os.environ.setdefault("STORAGE__INBOX_TABLE", f"inbox{_SESSION}")
 os.environ.setdefault("CAMPAIGNS__QUEUE", f"campaign-calls-{_SESSION}")
+os.environ.setdefault("WEBHOOKS__QUEUE", f"webhooks-{_SESSION}")
 
 
 @pytest.fixture(scope="session")

@@ -58,4 +58,10 @@ async def list_calls(
     page = await store.list(phone_number=number, limit=limit, continuation=continuation or None)
     if number and not page.calls and not continuation:
         raise NotFoundError(f"no call for phone number {number}")
-    return CallPage(calls=[PublicCall.of(c) for c in page.calls], continuation=page.continuation)
+    from core.costs import total_of
+
+    return CallPage(
+        calls=[PublicCall.of(c) for c in page.calls],
+        continuation=page.continuation,
+        cost_total=total_of(page.calls),
+    )

@@ -24,7 +24,9 @@ from core.models import (
     Reminder,
     TimingFigures,
 )
+from core.models.cost import CallCost
 from core.models.reminder import CallbackOrigin
+from core.models.webhook import DeliveryAttempt, DeliveryStatus, WebhookEventType
 
 
 class PublicPostCall(BaseModel):
@@ -44,6 +46,18 @@ class PublicRecording(BaseModel):
     duration_ms: int | None = None
     started_at: datetime | None = None
     stored_at: datetime
+
+
+class PublicWebhookDelivery(BaseModel):
+    """One signed webhook event sent to one URL, and every attempt (the delivery log)."""
+
+    event_id: str
+    type: WebhookEventType
+    url: str
+    status: DeliveryStatus
+    created_at: datetime
+    delivered_at: datetime | None = None
+    attempts: list[DeliveryAttempt] = Field(default_factory=list)
 
 
 class PublicCall(BaseModel):
@@ -73,11 +87,17 @@ class PublicCall(BaseModel):
     recordings: list[PublicRecording] = Field(
         default_factory=list, description="Recordings kept, in order (report: /report/{id}/recordings/{n})."
     )
+    cost: CallCost | None = Field(
+        default=None, description="What the call cost at the PRICES__* unit prices, once it ended."
+    )
+    webhooks: list[PublicWebhookDelivery] = Field(
+        default_factory=list, description="Signed webhook events of the call and their delivery log."
+    )
 
     @classmethod
     def of(cls, call: Call) -> PublicCall:
         # The call is valid already: copy the listed fields without validating them again.
-        skip = ("post_call", "recordings")
+        skip = ("post_call", "recordings", "webhooks")
         fields = {name: getattr(call, name) for name in cls.model_fields if name not in skip}
         post_call = PublicPostCall.model_construct(
             **{name: getattr(call.post_call, name) for name in PublicPostCall.model_fields}
@@ -88,7 +108,13 @@ class PublicCall(BaseModel):
             )
             for r in call.recordings
         ]
-        return cls.model_construct(**fields, post_call=post_call, recordings=recordings)
+        webhooks = [
+            PublicWebhookDelivery.model_construct(
+                **{name: getattr(d, name) for name in PublicWebhookDelivery.model_fields}
+            )
+            for d in call.webhooks
+        ]
+        return cls.model_construct(**fields, post_call=post_call, recordings=recordings, webhooks=webhooks)
 
     @property
     def phone_number(self) -> str:
@@ -106,4 +132,7 @@ class CallPage(BaseModel):
     calls: list[PublicCall] = Field(description="Calls, newest first.")
     continuation: str | None = Field(
         description="Opaque token for the next page (pass it as ?continuation=), null on the last page."
+    )
+    cost_total: dict[str, float] = Field(
+        default_factory=dict, description="The summed cost of the priced calls of this page, by currency."
     )

@@ -330,6 +330,22 @@ ROUTES: tuple[Route, ...] = (
         error_media="html",
     ),
     Route(
+        function="export_transcripts",
+        method="GET",
+        path="/export",
+        auth="function",
+        tag="export",
+        summary="Anonymized transcripts of a date range, as chat-format JSONL (fine-tuning)",
+        description='One line per call created in the range: {"messages": [{"role", "content"}, ...]}, '
+        "tool calls included, phone numbers, emails, claim values and identifiers redacted.",
+        parameters=(
+            Parameter("from", "query", "First day, YYYY-MM-DD (UTC).", required=True),
+            Parameter("to", "query", "Last day, included, YYYY-MM-DD (UTC).", required=True),
+        ),
+        responses={200: Body("The JSONL.", media_type="application/x-ndjson", schema={"type": "string"})},
+        errors={400: "from or to is missing or not a date, or to is before from."},
+    ),
+    Route(
         function="openapi_document",
         method="GET",
         path="/openapi.json",

@@ -24,6 +24,8 @@ from core.models import (
     Persona,
     Purpose,
 )
+from core.models.webhook import WebhookEventType
+from core.webhooks.outbox import emit
 
 # RecognizeFailed's subCode when nothing was said before the initial silence ran out.
 SILENCE_SUB_CODE = 8510
@@ -155,9 +157,19 @@ async def on_transfer_accepted(
         )
         return True
 
-    await ctx.calls.update(call.call_id, transferred, current=call)
+    state = await ctx.calls.update(call.call_id, transferred, current=call)
     if accepted and accepted[0]:
         telemetry.record_transfer("accepted")
+    if state.connection.transferred:  # on a retried delivery too: the event is idempotent
+        await emit(
+            ctx.settings,
+            ctx.calls,
+            ctx.services.queues,
+            call.call_id,
+            WebhookEventType.CALL_TRANSFERRED,
+            state.connection_id or "transfer",
+            current=state,
+        )
 
 
 async def on_transfer_failed(

@@ -21,7 +21,9 @@ from core.models import (
     Purpose,
 )
 from core.models.verification import QUESTIONS, localized
+from core.models.webhook import WebhookEventType
 from core.observability import tracer
+from core.webhooks.outbox import emit
 
 
 async def place_call(ctx: FlowContext, initiate: InitiateRequest, *, call_id: str | None = None) -> Call:
@@ -36,7 +38,8 @@ async def place_call(ctx: FlowContext, initiate: InitiateRequest, *, call_id: st
         except TelephonyError as exc:
             ctx.log.warning("placing call %s failed: %s", call.call_id, exc)
             reason = f"could not place the call: {type(exc).__name__}"
-            await ctx.calls.update(call.call_id, lambda c: c.end(reason), current=call)
+            ended = await ctx.calls.update(call.call_id, lambda c: c.end(reason), current=call)
+            await _announce(ctx, ended, WebhookEventType.CALL_FAILED, "place")
             raise TelephonyRefused("the telephony service refused to place the call") from exc
     return await ctx.calls.update(call.call_id, lambda c: c.attach(connection_id), current=call)
 
@@ -139,13 +142,24 @@ async def on_disconnected(ctx: FlowContext, call: Call, event: CallDisconnected,
         handle.interrupt()
         ctx.memory.end_turn(handle)
     await _wake_campaign(ctx, state)
-    if not enqueue[0]:
-        return
-    try:
-        await ctx.services.queues.send(ctx.settings.storage.post_call_queue, {"call_id": call.call_id})
-    except BaseException:
-        await ctx.calls.update(call.call_id, lambda c: c.unqueue_post_call(connection_id))
-        raise
+    if enqueue[0]:
+        try:
+            await ctx.services.queues.send(ctx.settings.storage.post_call_queue, {"call_id": call.call_id})
+        except BaseException:
+            await ctx.calls.update(call.call_id, lambda c: c.unqueue_post_call(connection_id))
+            raise
+    if state.status is CallStatus.ENDED:
+        # On every delivery of the event (a retried one too): pricing and the event are idempotent.
+        await emit(
+            ctx.settings,
+            ctx.calls,
+            ctx.services.queues,
+            call.call_id,
+            WebhookEventType.CALL_ENDED,
+            connection_id,
+            current=state,
+            reprice=True,
+        )
 
 
 async def on_connection_failed(
@@ -162,6 +176,8 @@ async def on_connection_failed(
     await _wake_campaign(ctx, state)
     if ended and ended[0]:
         telemetry.record_call_ended("failed")
+    if state.status is CallStatus.ENDED and state.end_reason == reason:
+        await _announce(ctx, state, WebhookEventType.CALL_FAILED, event.connection_id or "connection")
 
 
 async def _wake_campaign(ctx: FlowContext, call: Call) -> None:
@@ -172,3 +188,11 @@ async def _wake_campaign(ctx: FlowContext, call: Call) -> None:
         await ctx.services.queues.send(
             ctx.settings.campaigns.queue, {"campaign_id": call.initiate.campaign_id}
         )
+
+
+async def _announce(ctx: FlowContext, call: Call, kind: WebhookEventType, key: str) -> None:
+    """A call.failed event; a failure to queue it is logged, never hides the call's own failure."""
+    try:
+        await emit(ctx.settings, ctx.calls, ctx.services.queues, call.call_id, kind, key, current=call)
+    except Exception as exc:
+        ctx.log.warning("webhook %s of call %s not queued: %s", kind.value, call.call_id, type(exc).__name__)

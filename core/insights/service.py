@@ -99,6 +99,15 @@ async def generate_insights(llm: JsonCompleter, call: Call, actions: tuple[str, 
     return to_insights(answer)
 
 
+def insights_tokens(call: Call, insights: Insights, actions: tuple[str, ...]) -> tuple[int, int]:
+    """Estimated (prompt, completion) tokens of the insights request: its structured answer reports no
+    usage (core.engine.tokens estimates within about 10%)."""
+    from core.engine.tokens import estimate_prompt_tokens, estimate_tokens
+
+    answer = insights.model_dump_json(exclude={"created_at"})
+    return estimate_prompt_tokens(insights_messages(call, actions)), estimate_tokens(answer)
+
+
 def insights_current(call: Call) -> bool:
     """Whether the stored insights were made for the current job, not for an earlier connection of a
     resumed call. The job is enqueued when its connection ends (``post_call.enqueued_at``); insights
@@ -164,14 +173,27 @@ async def run_post_call(
             # The slow model: no caller is waiting, quality matters more than latency.
             model = llm or container.slow_chat_model
             insights = await generate_insights(model, call, settings.next_action_names)
+            prompt_tokens, completion_tokens = insights_tokens(call, insights, settings.next_action_names)
 
             def store_insights(fresh: Call) -> bool:
                 if insights_current(fresh):
                     return False
                 fresh.insights = insights
+                fresh.counters.insights_prompt_tokens += prompt_tokens
+                fresh.counters.insights_completion_tokens += completion_tokens
                 return True
 
             call = await store.update(job.call_id, store_insights)
+        # Before DONE: a failure here redelivers the job, which announces them again (idempotent).
+        from core.models.webhook import WebhookEventType
+        from core.webhooks.outbox import emit
+
+        key = call.post_call.for_connection or "insights"
+        kind = WebhookEventType.INSIGHTS_READY
+        emitted = await emit(
+            container.settings, store, container.queues, job.call_id, kind, key, reprice=True
+        )
+        call = emitted or call
         if settings.sms_summary_enabled and call.post_call.sms_summary_sent_at is None:
             from core.messaging.sms_summary import send_summary_once
 

@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 
 from core.models.claim import DEFAULT_CLAIM_SCHEMA, ClaimSchema, ClaimValueError, normalize_e164
 from core.models.connection import Connection
+from core.models.cost import CallCost
 from core.models.insights import Insights, NextAction, Satisfaction
 from core.models.recording import RecordingFile
 from core.models.reminder import CallbackOrigin, Reminder, callback_due
+from core.models.webhook import WebhookDelivery
 
 
 def utcnow() -> datetime:
@@ -119,6 +121,9 @@ class Counters(BaseModel):
     turns: int = 0
     llm_prompt_tokens: int = 0
     llm_completion_tokens: int = 0
+    # Post-call insights (the slow model), estimated: its structured answer reports no usage.
+    insights_prompt_tokens: int = 0
+    insights_completion_tokens: int = 0
 
 
 class TimingFigures(BaseModel):  # per-call latency figures for reports
@@ -172,6 +177,10 @@ class Call(BaseModel):
     # (announced by server call id) finds its call, even after the case was resumed.
     server_call_ids: list[str] = Field(default_factory=list)
     recordings: list[RecordingFile] = Field(default_factory=list)
+    # What the call cost (core/models/cost.py), priced when it ends and again after its insights.
+    cost: CallCost | None = None
+    # The signed webhook events of this call and their delivery log (core/webhooks).
+    webhooks: list[WebhookDelivery] = Field(default_factory=list)
     # Internal state of the live phone connection; never published.
     connection: Connection = Field(default_factory=Connection)
     # Set on a call the assistant placed for a reminder: the original call (core.models.reminder).

@@ -20,6 +20,7 @@ from core.api.public import PublicCall
 from core.engine.search import Citation, citations_from_result
 from core.models import Message, Persona, Reminder
 from core.ports import CallStore
+from core.reports.billing import CostView, WebhookLine, cost_view, row_cost, total_text, webhook_lines
 from core.reports.render import render
 
 
@@ -61,6 +62,7 @@ class CallRow:
     satisfaction: str
     next_action: str
     post_call_status: str
+    cost: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class CallDetail:
     recordings: list[RecordingLine] = field(default_factory=list)
     # A call-back call: the original call's report and the reminder it calls back for.
     callback_of: tuple[str, str] | None = None
+    cost: CostView | None = None
+    webhooks: list[WebhookLine] = field(default_factory=list)
 
 
 def _reminder(reminder: Reminder, links: Links) -> dict[str, Any]:
@@ -163,6 +167,7 @@ def _row(call: PublicCall, links: Links) -> CallRow:
         satisfaction=insights.satisfaction.value if insights else "",
         next_action=insights.next_action.action if insights else "",
         post_call_status=call.post_call.status.value,
+        cost=row_cost(call),
     )
 
 
@@ -291,6 +296,8 @@ def _detail(call: PublicCall, links: Links | None = None) -> CallDetail:
             if call.callback_of
             else None
         ),
+        cost=cost_view(call.cost),
+        webhooks=webhook_lines(call),
     )
 
 
@@ -311,10 +318,12 @@ async def report_list_page(
         if page.continuation
         else None
     )
+    calls = [PublicCall.of(c) for c in page.calls]
     return render(
         "list.html",
         title="Calls",
-        rows=[_row(PublicCall.of(c), links) for c in page.calls],
+        rows=[_row(c, links) for c in calls],
+        total_cost=total_text(calls),
         phone_number=number or "",
         code=code or "",
         first_url=links.url("/report", phone_number=number) if continuation else None,
