@@ -40,11 +40,12 @@ for path in (ROOT, ROOT / "bench"):
 from answer_latency import answer_rules, percentile, run_calls  # noqa: E402
 
 
-def host_cpu_s(pid: int) -> float:
-    """The process's user + system CPU seconds so far (its threads included)."""
+def host_cpu_s(pid: int) -> tuple[float, float]:
+    """The process's (user, system) CPU seconds so far (its threads included)."""
     # The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 async def run_load(
@@ -61,7 +62,9 @@ async def run_load(
         started = time.perf_counter()
         results = await run_calls(stack, calls, turns, wait_s=600, ramp_s=ramp_s)
         elapsed = time.perf_counter() - started
-        cpu_s = host_cpu_s(pid) - cpu_before
+        cpu_after = host_cpu_s(pid)
+    user_s, sys_s = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    cpu_s = user_s + sys_s
     latencies = [v for r in results for v in r.latencies]
     overheads = [v for r in results for v in r.overheads]
     for result in results:
@@ -74,7 +77,7 @@ async def run_load(
         f"{len(results)} calls, {len(latencies)} turns measured in {elapsed:.1f} s; "
         f"answer_latency_ms p50={statistics.median(latencies):.0f} p95={percentile(latencies, 95):.0f}; "
         f"overhead_ms p50={statistics.median(overheads):.0f} max={max(overheads):.0f}; "
-        f"host cpu {cpu_s:.1f} s ({cpu_s / elapsed:.0%} of one core)"
+        f"host cpu {cpu_s:.1f} s (user {user_s:.1f}, system {sys_s:.1f}; {cpu_s / elapsed:.0%} of one core)"
     )
     return (
         f"load calls={len(results)} overhead_ms_p95={percentile(overheads, 95):.0f} lost={lost} "
