@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from core.adapters import azure_http
 from core.adapters.identity import CredentialSource, require
 from core.observability import logger, redact
 
@@ -42,6 +43,7 @@ class AcsSmsSender:
                     AzureKeyCredential(key)
                     if key
                     else require(self._credential_source, "ACS SMS", "ACS__ACCESS_KEY"),
+                    **azure_http.client_options(),
                 )
         return self._client
 

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.adapters import azure_http
 from core.adapters.identity import CredentialSource, require
 from core.adapters.ssml import to_ssml
 from core.errors import CallGone, TelephonyError, TelephonyRefused
@@ -96,6 +97,7 @@ class AcsTelephony:
                         AzureKeyCredential(key)
                         if key
                         else require(self._credential_source, "ACS Call Automation", "ACS__ACCESS_KEY"),
+                        **azure_http.client_options(),
                     )
         return self._client
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from core.adapters import azure_http
 from core.adapters.identity import CredentialSource, require
 from core.engine.search import DocumentSearchUnavailable, bound_hits
 from core.observability import logger
@@ -86,6 +87,7 @@ class AiSearch:
                 api_version=API_VERSION,
                 retry_total=1,
                 retry_backoff_factor=0.2,
+                **azure_http.client_options(),
             )
         return self._search_client
 
@@ -95,7 +97,11 @@ class AiSearch:
             from azure.search.documents.indexes.aio import SearchIndexClient
 
             self._index_client = SearchIndexClient(
-                self.settings.endpoint, self._key(), api_version=API_VERSION, retry_total=2
+                self.settings.endpoint,
+                self._key(),
+                api_version=API_VERSION,
+                retry_total=2,
+                **azure_http.client_options(),
             )
         return self._index_client
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from core.adapters import azure_http
 from core.adapters.azure_errors import unavailable_as
 from core.adapters.identity import CredentialSource, require
 from core.errors import ConcurrencyError, InvalidInputError, NotFoundError
@@ -106,6 +107,7 @@ class CosmosCallStore:
             self._settings.endpoint,
             credential=self._settings.key or require(self._credential_source, "Cosmos DB", "COSMOS__KEY"),
             enable_endpoint_discovery=self._settings.endpoint_discovery,
+            transport=azure_http.transport(),
         )
 
     async def _get_container(self) -> ContainerProxy:

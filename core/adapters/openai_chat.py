@@ -208,13 +208,11 @@ class OpenAIChatModel:
     ) -> AsyncIterator[ChatEvent]:
         kwargs: dict[str, Any] = {
             "model": endpoint.settings.model,
-            "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
             "temperature": self.settings.temperature if temperature is None else temperature,
         }
-        if tools:
-            kwargs["tools"] = list(tools)
+        kwargs.update(_plain_json_params(messages, tools))
         calls: dict[int, ToolCallRequest] = {}
         finish_reason: str | None = None
         usage: Usage | None = None
@@ -339,6 +337,24 @@ class OpenAIChatModel:
                 },
             ]
         raise ModelUnavailable(f"no valid {schema.__name__} after {attempts} attempts: {problem}")
+
+
+def _plain_json_params(
+    messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The messages and tool definitions of a request, as keyword arguments of ``create``.
+
+    The SDK walks every parameter against its TypedDicts (each message against every message type)
+    to rename and format fields; the chat message and tool types have nothing to rename or format, so
+    for our plain JSON values the walk returns them unchanged, at ~0.2 ms a message: with the tool
+    definitions, the largest CPU cost of a turn in the SDK. ``extra_body`` is sent as given and, by the
+    SDK's rule, wins over a parameter of the same name, so the request body is the same JSON; the
+    required ``messages`` parameter is given empty.
+    """
+    extra: dict[str, Any] = {"messages": list(messages)}
+    if tools:
+        extra["tools"] = list(tools)
+    return {"messages": [], "extra_body": extra}
 
 
 def _model_call(endpoint: _Endpoint, messages: Sequence[ChatMessage], temperature: float | None) -> ModelCall:

@@ -9,6 +9,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from core.adapters import azure_http
 from core.adapters.azure_errors import unavailable_as
 from core.adapters.identity import CredentialSource, require
 
@@ -37,8 +38,11 @@ class StorageQueueSender:
             return QueueServiceClient(
                 self._settings.service_url("queue"),
                 credential=require(self._credential_source, "Queue storage", "STORAGE__CONNECTION_STRING"),
+                **azure_http.client_options(),
             )
-        return QueueServiceClient.from_connection_string(self._settings.connection_string)
+        return QueueServiceClient.from_connection_string(
+            self._settings.connection_string, **azure_http.client_options()
+        )
 
     async def _queue(self, name: str) -> QueueClient:
         if name in self._queues:

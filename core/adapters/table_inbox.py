@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 from typing import TYPE_CHECKING
 
+from core.adapters import azure_http
 from core.adapters.azure_errors import unavailable_as
 from core.adapters.identity import CredentialSource, require
 from core.models import utcnow
@@ -43,8 +44,11 @@ class TableEventInbox:
             return TableServiceClient(
                 self._settings.service_url("table"),
                 credential=require(self._credential_source, "Table storage", "STORAGE__CONNECTION_STRING"),
+                **azure_http.client_options(),
             )
-        return TableServiceClient.from_connection_string(self._settings.connection_string)
+        return TableServiceClient.from_connection_string(
+            self._settings.connection_string, **azure_http.client_options()
+        )
 
     async def _get_table(self) -> TableClient:
         if self._table is not None:

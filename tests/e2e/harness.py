@@ -64,8 +64,9 @@ def random_number() -> str:
 
 
 class _RemoteHost:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, pid: int) -> None:
         self.base_url = base_url
+        self.pid = pid  # the host process, for benchmarks that read its CPU time
 
 
 @dataclass
@@ -222,9 +223,10 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def process_stack(**emulator: Any) -> AsyncIterator[CallStack]:
+async def process_stack(app_root: Path = REPO_ROOT, **emulator: Any) -> AsyncIterator[CallStack]:
     """Like call_stack, but the app runs in its own host process (as one Functions worker would);
-    the emulator and the scripted LLM stay in this process."""
+    the emulator and the scripted LLM stay in this process. `app_root`: the checkout the host serves
+    (another worktree compares two versions of the app under the same load)."""
     llm = await ScriptedLlm().start()
     acs = AcsEmulator(EmulatorConfig(**{"speed_factor": 0.0, **emulator}))
     await acs.start()
@@ -257,7 +259,7 @@ async def process_stack(**emulator: Any) -> AsyncIterator[CallStack]:
         str(port),
         "--settings",
         "none.json",
-        cwd=REPO_ROOT,
+        cwd=app_root,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
@@ -287,7 +289,7 @@ async def process_stack(**emulator: Any) -> AsyncIterator[CallStack]:
             what=f"the Functions host at {base_url} to answer GET /health/liveness",
             interval=0.1,
         )
-        yield CallStack(_RemoteHost(base_url), acs, llm, container, session, queue)
+        yield CallStack(_RemoteHost(base_url, process.pid), acs, llm, container, session, queue)
     finally:
         await session.close()
         if process.returncode is None:
