@@ -27,6 +27,7 @@ from local.search_emulator.index import (
     SearchRequestError,
     fuse,
 )
+from local.search_emulator.requests import check_search_request
 
 DEFAULT_PORT = 8083
 # Admin key of the local emulator (not a secret: it only opens the loopback emulator).
@@ -236,7 +237,7 @@ class SearchEmulator:
 
     async def _search(self, request: web.Request, name: str) -> web.Response:
         index = self._index(name)
-        body: dict[str, Any] = await request.json()
+        body = check_search_request(await request.json())
         self.searches += 1
         if self.faults:
             fault = self.faults[0]
