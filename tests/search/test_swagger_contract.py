@@ -5,6 +5,7 @@ response schemas, and a request the swagger forbids is refused with the service'
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,10 +21,8 @@ from core.ingest import ingest
 from core.settings_search import SearchSettings
 from local.embeddings import EmbeddingsServer
 from local.search_emulator import SearchEmulator
-from local.search_emulator.requests import MIN_SEMANTIC_WAIT_MS, PARAMETERS
+from local.search_emulator.contract import errors, operation, request_definition, response_definition
 from local.search_emulator.sample import SAMPLE_CORPUS
-
-from .swagger import errors, operation, request_definition, response_definition, swagger
 
 API = {"api-version": "2024-07-01"}
 
@@ -53,7 +52,10 @@ class RecordingEmulator(SearchEmulator):
         raw = await request.read()
         response: web.StreamResponse = await handler(request)
         path = request.path
-        if "/docs/search." in path and isinstance(response, web.Response) and response.body is not None:
+        contracted = (
+            "/docs/search." in path or path == "/indexes" or re.fullmatch(r"/indexes\('[^/']+'\)", path)
+        )
+        if contracted and isinstance(response, web.Response) and response.body is not None:
             body = response.body if isinstance(response.body, bytes) else b""
             self.exchanges.append(
                 Exchange(
@@ -116,8 +118,11 @@ def test_the_sdk_requests_fit_the_request_schemas(traffic: list[Exchange]) -> No
     for exchange in traffic:
         operations.add(operation(exchange.method, exchange.path)["operationId"])
         definition = request_definition(exchange.method, exchange.path)
-        assert not errors(definition, exchange.request), (exchange.path, exchange.request)
-    assert operations == {"Documents_Index", "Documents_SearchPost"}
+        if definition is None:
+            assert exchange.request is None, exchange.path
+            continue
+        assert not errors(definition, exchange.request), (exchange.path, errors(definition, exchange.request))
+    assert {"Indexes_Create", "Documents_Index", "Documents_SearchPost"} <= operations
 
 
 def test_the_emulator_answers_fit_the_response_schemas(traffic: list[Exchange]) -> None:
@@ -192,12 +197,62 @@ def test_the_checker_finds_what_the_emulator_must_not_answer() -> None:
     assert not errors("IndexingResult", {"key": "1", "status": True, "statusCode": 201, "errorMessage": None})
 
 
-def test_the_emulator_checks_every_search_parameter_of_the_swagger_as_the_swagger_types_it() -> None:
-    definitions = swagger()["definitions"]
-    properties = definitions["SearchRequest"]["properties"]
-    assert set(PARAMETERS) == set(properties)
-    for name, (kind, allowed) in PARAMETERS.items():
-        prop = properties[name]
-        target = definitions[prop["$ref"].rsplit("/", 1)[-1]] if "$ref" in prop else prop
-        assert (kind, set(allowed or ())) == (target["type"], set(target.get("enum", []))), name
-    assert properties["semanticMaxWaitInMilliseconds"]["minimum"] == MIN_SEMANTIC_WAIT_MS
+def valid_index(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "fields": [
+            {"name": "id", "type": "Edm.String", "key": True},
+            {"name": "v", "type": "Collection(Edm.Single)", "dimensions": 3, "vectorSearchProfile": "p"},
+        ],
+        "vectorSearch": {
+            "profiles": [{"name": "p", "algorithm": "a"}],
+            "algorithms": [{"name": "a", "kind": "hnsw", "hnswParameters": {"m": 4, "metric": "cosine"}}],
+        },
+    }
+
+
+INDEX_FORBIDDEN: dict[str, Any] = {
+    "a property the index does not have": lambda d: d.update(fieldz=[]),
+    "a field property the swagger does not name": lambda d: d["fields"][0].update(hidden=True),
+    "an index name that is not a string": lambda d: d.update(name=5),
+    "a vector field above 3072 dimensions": lambda d: d["fields"][1].update(dimensions=3073),
+    "HNSW m above 10": lambda d: d["vectorSearch"]["algorithms"][0]["hnswParameters"].update(m=20),
+    "an unknown metric": lambda d: d["vectorSearch"]["algorithms"][0]["hnswParameters"].update(metric="l1"),
+    "an unknown algorithm kind": lambda d: d["vectorSearch"]["algorithms"][0].update(kind="ivf"),
+    "a semantic configuration without prioritizedFields": lambda d: d.update(
+        semantic={"configurations": [{"name": "s"}]}
+    ),
+    "a suggester with an unknown search mode": lambda d: d.update(
+        suggesters=[{"name": "s", "searchMode": "prefix", "sourceFields": ["id"]}]
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INDEX_FORBIDDEN))
+async def test_an_index_the_swagger_forbids_is_refused_on_create_and_on_put(
+    recording: RecordingEmulator, case: str
+) -> None:
+    name = f"forbidden-{uuid.uuid4().hex[:8]}"
+    definition = valid_index(name)
+    assert not errors("Indexes.SearchIndex", definition)
+    INDEX_FORBIDDEN[case](definition)
+    assert errors("Indexes.SearchIndex", definition), "the case must break the swagger"
+    status, answer = await raw(recording, "/indexes", definition)
+    assert status == 400, answer
+    assert not errors("ErrorResponse", answer) and answer["error"]["message"]
+    async with (
+        aiohttp.ClientSession(headers={"api-key": recording.admin_key}) as http,
+        http.put(f"{recording.endpoint}/indexes('{name}')", params=API, json=definition) as response,
+    ):
+        assert response.status == 400
+    assert name not in recording.indexes
+
+
+async def test_a_vector_field_of_3072_dimensions_is_taken_as_the_service_takes_it(
+    recording: RecordingEmulator,
+) -> None:
+    definition = valid_index(f"large-{uuid.uuid4().hex[:8]}")
+    definition["fields"][1]["dimensions"] = 3072
+    status, answer = await raw(recording, "/indexes", definition)
+    assert status == 201, answer
+    assert not errors("Indexes.SearchIndex", answer)

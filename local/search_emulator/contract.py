@@ -1,4 +1,5 @@
-"""JSON-schema validation against the AI Search swagger excerpt in contracts/search/2024-07-01/.
+"""The AI Search swagger excerpt (contracts/search/2024-07-01/) as JSON schema: the emulator refuses a
+request body that breaks it, as the service does, and tests/search/ hold the emulator's answers to it.
 
 The swagger's definitions become a JSON schema the way AutoRest and the SDKs read them: an optional
 property may be null, an object without ``additionalProperties`` is closed (a property the contract does
@@ -11,12 +12,18 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator
 
-SWAGGER = Path(__file__).resolve().parents[2] / "contracts/search/2024-07-01/search.documents.json"
+from local.search_emulator.index import MAX_DIMENSIONS, SearchRequestError
+
+SWAGGER = Path(__file__).resolve().parents[2] / "contracts/search/2024-07-01/search.excerpt.json"
+# answers and captions take options after a '|' (``extractive|count-3``, ``extractive|highlight-true``),
+# as the enums' own descriptions say: only the part before it is the enum value.
+_WITH_OPTIONS = ("QueryAnswerType", "QueryCaptionType")
 
 
 @functools.cache
@@ -31,7 +38,9 @@ def _name(ref: str) -> str:
 
 def _convert(node: dict[str, Any]) -> dict[str, Any] | bool:
     if "$ref" in node:
-        return {"$ref": f"#/definitions/{_name(node['$ref'])}"}
+        name = _name(node["$ref"])
+        # A definition the excerpt does not hold (README.md names them) constrains nothing here.
+        return {"$ref": f"#/definitions/{name}"} if name in swagger()["definitions"] else True
     schema: dict[str, Any] = {}
     for keyword in ("type", "enum", "minimum", "maximum"):
         if keyword in node:
@@ -76,6 +85,17 @@ def json_schema() -> dict[str, Any]:
     for name, node in definitions.items():
         bases = tuple(definitions[_name(part["$ref"])] for part in node.get("allOf", []))
         converted[name] = _object(node, bases) if node.get("type") == "object" else _convert(node)
+    # The swagger lists a field's element types; the service also takes Collection(<type>) of each
+    # (the enum's own descriptions: Edm.Single "is only valid when used with Collection(Edm.Single)").
+    field_type = converted["Indexes.SearchFieldDataType"]
+    field_type["enum"] = field_type["enum"] + [f"Collection({t})" for t in field_type["enum"]]
+    # The swagger caps a vector field at 2048 dimensions; the service takes up to 3072 (its vector index
+    # documentation: "valid values range from 2 to 3072"), and the service is the contract.
+    field = converted["Indexes.SearchField"]["properties"]["dimensions"]["anyOf"][0]
+    field["maximum"] = MAX_DIMENSIONS
+    for name in _WITH_OPTIONS:
+        values = "|".join(re.escape(v) for v in converted[name].pop("enum"))
+        converted[name]["pattern"] = f"^({values})(\\|.*)?$"
     for name, node in definitions.items():
         key = node.get("discriminator")
         if not key:
@@ -100,26 +120,45 @@ def json_schema() -> dict[str, Any]:
     return {"definitions": converted}
 
 
+@functools.cache
+def _validator(definition: str) -> Draft7Validator:
+    return Draft7Validator({**json_schema(), "$ref": f"#/definitions/{definition}"})
+
+
 def errors(definition: str, instance: Any) -> list[str]:
     """Every way ``instance`` breaks the swagger's ``definition`` (empty when it conforms)."""
-    schema = {**json_schema(), "$ref": f"#/definitions/{definition}"}
-    found = Draft7Validator(schema).iter_errors(instance)
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in found]
+    found = sorted(
+        _validator(definition).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))
+    )
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}" for e in found]
+
+
+def check(definition: str, what: str, body: Any) -> Any:
+    """``body`` when it fits ``definition``; else SearchRequestError (400) naming the first fault."""
+    found = errors(definition, body)
+    if found:
+        raise SearchRequestError(f"The request is invalid. Details: {what} : {found[0]}")
+    return body
 
 
 def operation(method: str, path: str) -> dict[str, Any]:
     """The swagger operation of a request path (``/indexes('name')/docs/...``)."""
     for template, operations in swagger()["paths"].items():
-        prefix, _, suffix = template.partition("{indexName}")
-        if path.startswith(prefix) and path.endswith(suffix) and method.lower() in operations:
+        prefix, placeholder, suffix = template.partition("{indexName}")
+        if placeholder:
+            name = path.removeprefix(prefix).removesuffix(suffix)
+            matches = path.startswith(prefix) and path.endswith(suffix) and "/" not in name
+        else:
+            matches = path == template
+        if matches and method.lower() in operations:
             found: dict[str, Any] = operations[method.lower()]
             return found
     raise KeyError(f"{method} {path} is not an operation of the excerpt")
 
 
-def request_definition(method: str, path: str) -> str:
-    (body,) = [p for p in operation(method, path)["parameters"] if p["in"] == "body"]
-    return _name(body["schema"]["$ref"])
+def request_definition(method: str, path: str) -> str | None:
+    bodies = [p for p in operation(method, path)["parameters"] if p["in"] == "body"]
+    return _name(bodies[0]["schema"]["$ref"]) if bodies else None
 
 
 def response_definition(method: str, path: str, status: int) -> str:
