@@ -9,13 +9,11 @@ from the app again, so a test can hold them against what the Python worker itsel
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .auth import Level
 from .eventgrid import WEBHOOK_PATH
-
-if TYPE_CHECKING:
-    from .host import FunctionsHost
+from .host import FunctionsHost, resolve_app_setting_expressions
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,8 @@ class ServedFunction:
     ``route`` is the template the router matches (route prefix included, no leading slash), ``methods``
     the upper-case methods it accepts (empty: every method), ``auth_level`` the key level it checks;
     ``queue_name`` (resolved, lower-case) and ``connection`` (the app setting name) are set for queue
-    triggers; ``webhook`` is the Event Grid webhook path of an Event Grid trigger; ``bindings`` holds
+    triggers; ``webhook`` is the Event Grid webhook path of an Event Grid trigger; ``schedule`` (resolved)
+    and ``run_on_startup`` are set for timer triggers; ``bindings`` holds
     every binding as indexed, in plain JSON values.
     """
 
@@ -37,6 +36,8 @@ class ServedFunction:
     queue_name: str | None = None
     connection: str | None = None
     webhook: str | None = None
+    schedule: str | None = None
+    run_on_startup: bool | None = None
     is_async: bool = False
     wants_context: bool = False
     bindings: tuple[dict[str, Any], ...] = ()
@@ -60,6 +61,11 @@ def served_functions(host: FunctionsHost) -> list[ServedFunction]:
             row = {"queue_name": queue_name, "connection": connection}
         elif function.trigger_type == "eventGridTrigger":
             row = {"webhook": f"{WEBHOOK_PATH}?functionName={function.name}"}
+        elif function.trigger_type == "timerTrigger":
+            row = {
+                "schedule": resolve_app_setting_expressions(str(function.trigger["schedule"])),
+                "run_on_startup": bool(function.trigger.get("runOnStartup")),
+            }
         rows.append(
             ServedFunction(
                 name=function.name,

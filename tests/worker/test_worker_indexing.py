@@ -3,9 +3,10 @@
 The worker (``azure-functions-runtime``, Python 3.13+) runs in a fresh process (``worker_index.py``),
 as it does on Azure; its function metadata is read the way the Functions host reads it (route prefix
 from host.json, a missing route is the function's name, a missing ``authLevel`` is ``function``,
-``%NAME%`` app-setting expressions in queue names, a missing ``connection`` is ``AzureWebJobsStorage``)
+``%NAME%`` app-setting expressions in queue names and schedules, a missing ``connection`` is
+``AzureWebJobsStorage``, a missing ``runOnStartup`` is false)
 and held against what ``local.functions_host`` serves: every function, trigger, route, method, key
-level, queue, connection setting and binding. On Python 3.11 the worker runs from ``.venv313``
+level, queue, connection setting, schedule and binding. On Python 3.11 the worker runs from ``.venv313``
 (``./dev install`` makes it); on 3.13 it runs in the test's own interpreter.
 """
 
@@ -87,6 +88,11 @@ def as_the_host_reads_it(function: dict[str, Any], route_prefix: str) -> ServedF
         }
     elif kind == "eventGridTrigger":
         row = {"webhook": f"/runtime/webhooks/eventgrid?functionName={name}"}
+    elif kind == "timerTrigger":
+        row = {
+            "schedule": resolve_app_setting_expressions(str(trigger["schedule"])),
+            "run_on_startup": bool(trigger.get("runOnStartup")),
+        }
     return ServedFunction(
         name=name,
         trigger=kind,
@@ -119,6 +125,8 @@ def adapter_listing() -> list[ServedFunction]:
 
 
 def test_the_worker_indexes_the_app_with_its_own_loader(worker_index: dict[str, Any]) -> None:
+    kinds = {b["type"] for f in worker_index["functions"] for b in f["raw_bindings"]}
+    assert {"httpTrigger", "queueTrigger", "eventGridTrigger", "timerTrigger"} <= kinds
     assert worker_index["status"] == "Success", worker_index["error"]
     assert worker_index["runtime_version"].split(".") >= ["3", "13"]
     functions = worker_index["functions"]
