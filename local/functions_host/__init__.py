@@ -7,6 +7,7 @@ Storage (Azurite). See README.md in this folder for what it reproduces and what 
 
 from .host import FunctionsHost
 from .host_config import HostConfig, QueueOptions
+from .listing import ServedFunction, served_functions
 from .queues import QueueOutcome
 from .settings_loader import LocalSettings, load_local_settings
 
@@ -16,5 +17,7 @@ __all__ = [
     "LocalSettings",
     "QueueOptions",
     "QueueOutcome",
+    "ServedFunction",
     "load_local_settings",
+    "served_functions",
 ]

@@ -118,19 +118,24 @@ class FunctionsHost:
             return DEFAULT_STORAGE_CONNECTION
         raise ValueError(f"Storage account connection string '{name}' does not exist (app setting not set)")
 
+    def queue_binding(self, function: FunctionInfo) -> tuple[str, str]:
+        """The queue a queue trigger listens on (resolved, lower-case) and its connection setting name."""
+        queue_name = resolve_app_setting_expressions(str(function.trigger["queueName"])).lower()
+        if not _QUEUE_NAME.match(queue_name):
+            raise ValueError(f"Function '{function.name}': invalid queue name {queue_name!r}")
+        return queue_name, str(function.trigger.get("connection") or DEFAULT_CONNECTION_NAME)
+
     def _queue_listeners(self) -> list[QueueListener]:
         listeners = []
         for function in self.functions:
             if function.trigger_type != "queueTrigger":
                 continue
-            queue_name = resolve_app_setting_expressions(str(function.trigger["queueName"])).lower()
-            if not _QUEUE_NAME.match(queue_name):
-                raise ValueError(f"Function '{function.name}': invalid queue name {queue_name!r}")
+            queue_name, connection = self.queue_binding(function)
             listeners.append(
                 QueueListener(
                     function,
                     queue_name=queue_name,
-                    connection_string=self.connection_string(function.trigger.get("connection")),
+                    connection_string=self.connection_string(connection),
                     options=self.config.queues,
                     invoker=self.invoker,
                     observers=self._observers,

@@ -30,6 +30,11 @@ _KEY_VALUE = re.compile(r"^[A-Za-z0-9_\-=]{1,1024}$")
 _VECTOR_TYPES = {"Collection(Edm.Single)", "Collection(Edm.Half)"}
 
 
+# The service's limit for a vector field (2 to 3072 dimensions, the size of text-embedding-3-large);
+# the 2024-07-01 swagger still says 2048 (contract.py overrides it).
+MAX_DIMENSIONS = 3072
+
+
 class SearchRequestError(ValueError):
     """A request the service refuses: carries the HTTP status and error code it answers with."""
 
@@ -76,8 +81,10 @@ def _check_definition(definition: dict[str, Any]) -> None:
     for f in fields:
         if f.get("type") in _VECTOR_TYPES:
             dims = f.get("dimensions")
-            if not isinstance(dims, int) or not 2 <= dims <= 4096:
-                raise SearchRequestError(f"Vector field '{f['name']}' needs dimensions between 2 and 4096.")
+            if not isinstance(dims, int) or not 2 <= dims <= MAX_DIMENSIONS:
+                raise SearchRequestError(
+                    f"Vector field '{f['name']}' needs dimensions between 2 and {MAX_DIMENSIONS}."
+                )
             if f.get("vectorSearchProfile") not in profiles:
                 raise SearchRequestError(f"Vector field '{f['name']}' needs an existing vectorSearchProfile.")
     semantic = definition.get("semantic") or {}

@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from local.search_emulator.contract import check
 from local.search_emulator.index import (
     TEXT_RECALL,
     Document,
@@ -154,7 +155,7 @@ class SearchEmulator:
         return web.json_response({"value": [i.as_json() for i in self.indexes.values()]})
 
     async def _create_index(self, request: web.Request) -> web.Response:
-        definition = await request.json()
+        definition = check("Indexes.SearchIndex", "index", await request.json())
         if definition.get("name") in self.indexes:
             raise SearchRequestError(
                 f"Cannot create index '{definition['name']}' because it already exists.",
@@ -174,6 +175,7 @@ class SearchEmulator:
         if definition.get("name", name) != name:
             raise SearchRequestError("The index name in the body does not match the one in the URL.")
         definition["name"] = name
+        check("Indexes.SearchIndex", "index", definition)
         existing = self.indexes.get(name)
         if existing is None:
             if request.headers.get("If-Match"):
@@ -207,7 +209,7 @@ class SearchEmulator:
 
     async def _index_documents(self, request: web.Request, name: str) -> web.Response:
         index = self._index(name)
-        body = await request.json()
+        body = check("IndexBatch", "batch", await request.json())
         actions = body.get("value")
         if not isinstance(actions, list) or not actions:
             raise SearchRequestError(
@@ -236,7 +238,7 @@ class SearchEmulator:
 
     async def _search(self, request: web.Request, name: str) -> web.Response:
         index = self._index(name)
-        body: dict[str, Any] = await request.json()
+        body = check("SearchRequest", "search request", await request.json())
         self.searches += 1
         if self.faults:
             fault = self.faults[0]
