@@ -26,6 +26,7 @@ from core.settings_callbacks import CallbacksSettings
 from core.settings_campaigns import CampaignSettings
 from core.settings_search import SearchSettings
 from core.settings_types import https_callback_problem
+from core.settings_voices import HoldSettings, is_json_languages, language_codes, parse_json_languages
 
 if TYPE_CHECKING:
     from core.models import LanguageOption
@@ -63,6 +64,8 @@ def parse_languages(raw: str) -> tuple[LanguageOption, ...]:
     # Imported here: core.models loads phonenumbers; only needed once the languages are used.
     from core.models import LanguageOption
 
+    if is_json_languages(raw):  # every voice option of each language (core/settings_voices.py)
+        return tuple(parse_json_languages(raw))
     shape = f"'{_clip(raw)}' is not a list of code:name:voice triples (e.g. en-US:English:en-US-AvaNeural)"
     if not raw.strip():
         raise ValueError(f"{shape}: it is empty")
@@ -190,7 +193,7 @@ class ConversationSettings(BaseModel):
             return value
         # The codes only: the languages are valid here, and LanguageOption would load core.models
         # (and phonenumbers) at start-up.
-        codes = [item.split(":")[0].strip() for item in raw.split(",")]
+        codes = language_codes(raw)
         if value not in codes:
             raise ValueError(f"'{_clip(value)}' is not one of CONVERSATION__LANGUAGES ({', '.join(codes)})")
         return value
@@ -317,6 +320,7 @@ class Settings(BaseSettings):
     search: SearchSettings = SearchSettings()
     callbacks: CallbacksSettings = CallbacksSettings()
     campaigns: CampaignSettings = CampaignSettings()
+    hold: HoldSettings = HoldSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod

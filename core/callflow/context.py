@@ -159,6 +159,7 @@ class FlowContext:
             language=option.code,
             style=str(style.value if isinstance(style, Style) else style),
             rate=call.speech_speed,
+            **option.speech_fields(),
         )
 
     async def unless_gone(self, action: Awaitable[None]) -> None:

@@ -13,18 +13,13 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 from core.models.claim import DEFAULT_CLAIM_SCHEMA, ClaimSchema, ClaimValueError, normalize_e164
 from core.models.connection import Connection
 from core.models.insights import Insights, NextAction, Satisfaction
+from core.models.language import LanguageOption
 from core.models.recording import RecordingFile
 from core.models.reminder import CallbackOrigin, Reminder, callback_due
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class LanguageOption(BaseModel):
-    code: str = Field(description="BCP 47 locale, e.g. en-US", pattern=r"^[a-z]{2,3}-[A-Z]{2}$")
-    name: str = Field(max_length=60)
-    voice: str = Field(description="Azure neural voice name", max_length=100)
 
 
 class InitiateRequest(BaseModel):
