@@ -36,6 +36,8 @@ __all__ = [
     "IndexedChunk",
     "Mutation",
     "OptOutStore",
+    "PhraseCache",
+    "PhraseTranslator",
     "QueueSender",
     "ReadinessReport",
     "Restarted",
@@ -174,6 +176,23 @@ class SmsSender(Protocol):
         """Send one SMS from the product's number; True when the provider accepted it. Never raises
         for a provider failure: the caller decides (a tool tells the model, a job retries)."""
         ...
+
+
+class PhraseTranslator(Protocol):
+    """Translates English phrases (Azure AI Translator, or the chat model). Raises DependencyError
+    (ModelUnavailable for the model) when it cannot."""
+
+    async def translate(self, texts: list[str], language: str) -> list[str]:
+        """Each text in ``language`` (BCP 47), in order; ``{placeholders}`` are kept as they are."""
+        ...
+
+
+class PhraseCache(Protocol):
+    """Translated phrase sets, shared by every worker (a blob container). Raises StoreUnavailable."""
+
+    async def get(self, key: str) -> dict[str, list[str]] | None: ...
+
+    async def put(self, key: str, phrases: dict[str, list[str]]) -> None: ...
 
 
 class Telephony(Protocol):

@@ -144,6 +144,16 @@ DESCRIPTIONS: dict[str, str] = {
     "HOLD__SOUND_URL": "The hold sound ACS downloads and plays: a WAV file, mono, 16-bit PCM, 16 kHz (e.g. a "
     "blob with public read access, or a SAS URL; `python -m local.hold_sound --upload` puts one in Azurite); "
     "required by `sound` and `both`",
+    "TRANSLATION__ENDPOINT": "Azure AI Translator endpoint (`https://api.cognitive.microsofttranslator.com` or "
+    "the resource's custom domain) that translates the fixed phrases of a language with no built-in set; empty "
+    "= the conversation's model translates them",
+    "TRANSLATION__API_KEY": "Translator key (`Ocp-Apim-Subscription-Key`)",
+    "TRANSLATION__REGION": "Translator resource's region (`Ocp-Apim-Subscription-Region`), for a regional or "
+    "multi-service resource",
+    "TRANSLATION__CONTAINER": "Blob container (STORAGE__* account) keeping the translated phrase sets: "
+    "translated once per deployment, read once per worker",
+    "TRANSLATION__TIMEOUT_S": "Longest a translation may take (s); past it the call speaks English",
+    "TRANSLATION__RETRY_AFTER_S": "A failed translation is tried again after this long (s); meanwhile English",
     "MONITORING__CONTENT_LOGGING": "Allow phone numbers and conversation text in logs and traces",
     "MONITORING__LOG_LEVEL": "Log level of the product's logger",
     "HTTP__FUNCTION_KEY": "Function key of the local host adapter (in Azure the host manages keys)",

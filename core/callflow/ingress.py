@@ -94,6 +94,12 @@ HANDLERS: dict[type[CallEvent], Handler] = {
 }
 
 
+async def prepare_phrases(ctx: FlowContext, call: Call) -> None:
+    """The fixed phrases of the call's languages, before anything is said: a language with no
+    built-in set is translated once (core.engine.translation)."""
+    await ctx.services.phrases.prepare([o.code for o in call.initiate.languages], ctx.config.overrides)
+
+
 def handler_for(event: CallEvent) -> Handler | None:
     for kind in type(event).__mro__:
         found = HANDLERS.get(kind)
@@ -175,6 +181,7 @@ async def _dispatch(
                 return  # a late event of an earlier connection of a resumed call
             handler = handler_for(event)
             if handler is not None:
+                await prepare_phrases(ctx, call)
                 await handler(ctx, call, event, received_at)
     except BaseException as exc:
         ctx.log.warning(

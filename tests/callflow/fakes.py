@@ -381,7 +381,7 @@ def speech(
     )
 
 
-def make_rig(settings: Settings) -> Rig:
+def make_rig(settings: Settings, **ports: Any) -> Rig:
     store, inbox, queues, tel, auth, engine = (
         MemoryStore(),
         MemoryInbox(),
@@ -391,7 +391,14 @@ def make_rig(settings: Settings) -> Rig:
         FakeEngine(),
     )
     services = Services(
-        settings, calls=store, inbox=inbox, queues=queues, telephony=tel, verifier=auth, engine=engine
+        settings,
+        calls=store,
+        inbox=inbox,
+        queues=queues,
+        telephony=tel,
+        verifier=auth,
+        engine=engine,
+        **ports,
     )
     flow = CallFlow(services)
     return Rig(flow, store, inbox, queues, tel, auth, engine, settings)
