@@ -143,6 +143,11 @@ def _recordings(s: Services) -> RecordingStore:
 
 
 def _sms(s: Services) -> SmsSender:
+    """ACS SMS, or Twilio when SMS__PROVIDER=twilio."""
+    if s.settings.sms.provider == "twilio":
+        from core.adapters.twilio_sms import TwilioSmsSender
+
+        return TwilioSmsSender(s.settings.sms.twilio, s.settings.acs.phone_number)
     from core.adapters.acs_sms import AcsSmsSender
 
     return AcsSmsSender(s.settings.acs, _identity(s))

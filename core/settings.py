@@ -25,6 +25,7 @@ from core.settings_acs import AcsSettings as AcsSettings
 from core.settings_callbacks import CallbacksSettings
 from core.settings_campaigns import CampaignSettings
 from core.settings_search import SearchSettings
+from core.settings_sms import SmsSettings
 from core.settings_translation import TranslationSettings
 from core.settings_types import https_callback_problem
 from core.settings_voices import HoldSettings, is_json_languages, language_codes, parse_json_languages
@@ -323,6 +324,7 @@ class Settings(BaseSettings):
     campaigns: CampaignSettings = CampaignSettings()
     hold: HoldSettings = HoldSettings()
     translation: TranslationSettings = TranslationSettings()
+    sms: SmsSettings = SmsSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod

@@ -104,7 +104,7 @@ DESCRIPTIONS: dict[str, str] = {
     'of objects with every voice option: `[{"code": "fr-FR", "name": "French", "voice": '
     '"fr-FR-DeniseNeural", "spoken_names": ["Français", "FR"], "custom_voice_endpoint_id": '
     '"<GUID>", "lexicon_url": "https://...", "style_degree": 1.2, "audio_effect": '
-    '"eq_telecomhp8k"}]` (see [Voices](#voices))',
+    '"eq_telecomhp8k"}]` (see [Voices and languages](#voices-and-languages))',
     "CONVERSATION__TIMEZONE": "Time zone of dates in prompts and reminders",
     "CONVERSATION__CALLBACK_WINDOW_HOURS": "A caller calling back within this window resumes their case",
     "CONVERSATION__SILENCE_RETRIES": "Prompts after silence before the bot says goodbye and hangs up",
@@ -154,6 +154,16 @@ DESCRIPTIONS: dict[str, str] = {
     "translated once per deployment, read once per worker",
     "TRANSLATION__TIMEOUT_S": "Longest a translation may take (s); past it the call speaks English",
     "TRANSLATION__RETRY_AFTER_S": "A failed translation is tried again after this long (s); meanwhile English",
+    "SMS__PROVIDER": "Who sends and receives the texts: `acs` (ACS SMS on ACS__PHONE_NUMBER, inbound through "
+    "Event Grid SMSReceived) or `twilio` (Twilio's REST API, inbound through `POST /sms/twilio`)",
+    "SMS__TWILIO__ACCOUNT_SID": "Twilio account SID (`AC` + 32 hex); required with SMS__PROVIDER=twilio",
+    "SMS__TWILIO__AUTH_TOKEN": "Twilio auth token: basic auth of the REST calls and the key of the webhook "
+    "signature (X-Twilio-Signature); required with SMS__PROVIDER=twilio",
+    "SMS__TWILIO__PHONE_NUMBER": "The Twilio number texts are sent from (E.164); empty = ACS__PHONE_NUMBER",
+    "SMS__TWILIO__API_BASE_URL": "Base URL of Twilio's REST API (the local stand-in's URL in tests)",
+    "SMS__TWILIO__WEBHOOK_URL": "The incoming-message webhook URL exactly as configured in Twilio (Twilio "
+    "signs it; set it when a proxy changes the URL the app sees); empty = the URL the request arrived at",
+    "SMS__TWILIO__TIMEOUT_S": "Timeout of a Twilio REST call (s)",
     "MONITORING__CONTENT_LOGGING": "Allow phone numbers and conversation text in logs and traces",
     "MONITORING__LOG_LEVEL": "Log level of the product's logger",
     "HTTP__FUNCTION_KEY": "Function key of the local host adapter (in Azure the host manages keys)",
