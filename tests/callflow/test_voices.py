@@ -10,6 +10,7 @@ import pytest
 
 from core.llm_settings import LlmSettings
 from core.models import LanguageOption
+from core.phrasebook import PHRASES
 from core.settings import ConversationSettings, Settings
 from core.settings_voices import HoldSettings
 from tests.callflow.fakes import Rig, ScriptedAnswer, event, make_rig, speech
@@ -46,8 +47,13 @@ def slow_rig(mode: str) -> Rig:
     return rig
 
 
-def media(rig: Rig) -> list[tuple[str, str]]:
-    return [(op.kind, op.text) for op in rig.tel.ops if op.kind in ("play", "audio", "cancel")]
+def media(rig: Rig) -> list[tuple[str, list[str], bool]]:
+    """The turn's media requests: (part of the context, prompts, replaces what runs)."""
+    return [
+        (op.context.rsplit(":", 1)[-1], op.prompt, op.interrupt)
+        for op in rig.tel.ops
+        if op.kind in ("play", "listen") and op.context.startswith("turn:")
+    ]
 
 
 async def test_the_filler_phrase_by_default() -> None:
@@ -55,25 +61,33 @@ async def test_the_filler_phrase_by_default() -> None:
     call, conn = await connected(rig)
     await rig.send(call, speech(conn, "A slow question", "rec-1"))
     ops = media(rig)
-    assert [kind for kind, _ in ops] == ["play", "play"]
-    assert ops[1] == ("play", "Here you are.")
-    assert rig.tel.of("play")[0].context == "turn:rec-1:filler"
+    assert [part for part, _, _ in ops[:3]] == ["think", "filler", "0"]
+    assert ops[1][1][0] in PHRASES["filler"]["en-US"] and ops[1][2]  # in place of the listening
+    assert ops[2] == ("0", ["Here you are."], False)  # queued after the filler
+    assert HOLD_URL not in str(ops)
 
 
 async def test_the_hold_sound_plays_while_the_bot_thinks_and_stops_for_the_first_sentence() -> None:
     rig = slow_rig("sound")
     call, conn = await connected(rig)
     await rig.send(call, speech(conn, "A slow question", "rec-1"))
-    assert media(rig) == [("audio", HOLD_URL), ("cancel", ""), ("play", "Here you are.")]
-    assert rig.tel.of("audio")[0].context == "turn:rec-1:filler"
+    ops = media(rig)
+    assert ops[1:3] == [("filler", [HOLD_URL], True), ("0", ["Here you are."], True)]
+    sound = next(op for op in rig.tel.ops if op.prompt == [HOLD_URL]).prompts[0]
+    assert sound.audio_url == HOLD_URL
 
 
 async def test_both_says_the_filler_then_plays_the_hold_sound() -> None:
     rig = slow_rig("both")
     call, conn = await connected(rig)
     await rig.send(call, speech(conn, "A slow question", "rec-1"))
-    kinds = [kind for kind, _ in media(rig)]
-    assert kinds == ["play", "audio", "cancel", "play"]
+    ops = media(rig)
+    assert [(part, interrupt) for part, _, interrupt in ops[1:4]] == [
+        ("filler", True),  # the phrase replaces the listening
+        ("filler", False),  # the sound queues after the phrase
+        ("0", True),  # the first sentence cuts the sound short
+    ]
+    assert ops[2][1] == [HOLD_URL]
 
 
 async def test_a_quick_answer_hears_no_hold_sound() -> None:
@@ -81,7 +95,7 @@ async def test_a_quick_answer_hears_no_hold_sound() -> None:
     rig.engine.answers[0].delay_s = 0
     call, conn = await connected(rig)
     await rig.send(call, speech(conn, "A quick question", "rec-1"))
-    assert media(rig) == [("play", "Here you are.")]
+    assert HOLD_URL not in str(media(rig))
 
 
 def test_a_hold_sound_mode_needs_its_url() -> None:
@@ -97,8 +111,8 @@ async def test_the_language_menu_understands_every_name_and_the_voice_follows_th
     await rig.send(call, event("CallConnected", conn))
     menu = rig.tel.of("listen")[0]
     assert menu.phrases == [["English"], ["French", "Français", "FR"]]
-    english = rig.tel.of("play")[0].speech
-    assert english is not None and english.audio_effect == "eq_telecomhp8k"  # the default: telephone
+    english = rig.tel.of("listen")[0].prompts[0]
+    assert english.audio_effect == "eq_telecomhp8k"  # the default: telephone
     await rig.send(
         call,
         event(
@@ -113,8 +127,7 @@ async def test_the_language_menu_understands_every_name_and_the_voice_follows_th
     assert greeting.kind == "listen" and "Bonjour" in greeting.prompt[0]
     rig.engine.answers.append(ScriptedAnswer(["Très bien."]))
     await rig.send(call, speech(conn, "Ma voiture", "rec-1"))
-    said = rig.tel.of("play")[-1].speech
-    assert said is not None and said.text == "Très bien."
+    said = next(op for op in rig.tel.ops if op.prompt == ["Très bien."]).prompts[0]
     assert (said.voice, said.custom_voice_endpoint_id, said.lexicon_url, said.style_degree) == (
         "ContosoFrenchNeural",
         ENDPOINT_ID,
