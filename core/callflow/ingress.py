@@ -97,7 +97,12 @@ HANDLERS: dict[type[CallEvent], Handler] = {
 async def prepare_phrases(ctx: FlowContext, call: Call) -> None:
     """The fixed phrases of the call's languages, before anything is said: a language with no
     built-in set is translated once (core.engine.translation)."""
-    await ctx.services.phrases.prepare([o.code for o in call.initiate.languages], ctx.config.overrides)
+    from core.phrasebook import has_builtin
+
+    codes = [o.code for o in call.initiate.languages]
+    # The usual case touches no service: a worker's lazily built services may be held by its warm-up.
+    if not all(has_builtin(code) for code in codes):
+        await ctx.services.phrases.prepare(codes, ctx.config.overrides)
 
 
 def handler_for(event: CallEvent) -> Handler | None:
