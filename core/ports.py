@@ -179,19 +179,16 @@ class SmsSender(Protocol):
 
 
 class PhraseTranslator(Protocol):
-    """Translates English phrases (Azure AI Translator, or the chat model). Raises DependencyError
-    (ModelUnavailable for the model) when it cannot."""
+    """Translates English phrases (Azure AI Translator, or the chat model), each in ``language`` (BCP 47)
+    in order, ``{placeholders}`` kept. Raises DependencyError (ModelUnavailable for the model)."""
 
-    async def translate(self, texts: list[str], language: str) -> list[str]:
-        """Each text in ``language`` (BCP 47), in order; ``{placeholders}`` are kept as they are."""
-        ...
+    async def translate(self, texts: list[str], language: str) -> list[str]: ...
 
 
 class PhraseCache(Protocol):
     """Translated phrase sets, shared by every worker (a blob container). Raises StoreUnavailable."""
 
     async def get(self, key: str) -> dict[str, list[str]] | None: ...
-
     async def put(self, key: str, phrases: dict[str, list[str]]) -> None: ...
 
 
