@@ -15,6 +15,7 @@ from functions.optouts import bp as optouts_bp
 from functions.post_call import bp as post_call_bp
 from functions.recordings import bp as recordings_bp
 from functions.reports import bp as reports_bp
+from functions.sms_twilio import bp as sms_twilio_bp
 from functions.telephony import bp as telephony_bp
 from functions.webhooks import bp as webhooks_bp
 
@@ -26,6 +27,7 @@ app.register_functions(health_bp)
 app.register_functions(calls_read_bp)
 app.register_functions(post_call_bp)
 app.register_functions(messaging_bp)
+app.register_functions(sms_twilio_bp)
 app.register_functions(reports_bp)
 app.register_functions(openapi_bp)
 app.register_functions(calls_create_bp)

@@ -23,6 +23,7 @@ from core.settings import Settings, get_settings
 if TYPE_CHECKING:
     from core.callflow import CallFlow
     from core.campaigns.service import CampaignService
+    from core.engine.translation import PhraseTranslations
     from core.engine.turn import TurnEngine
     from core.ports import (
         CallbackVerifier,
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
         Embeddings,
         EventInbox,
         OptOutStore,
+        PhraseCache,
+        PhraseTranslator,
         QueueSender,
         ReadinessReport,
         RecordingStore,
@@ -141,6 +144,11 @@ def _recordings(s: Services) -> RecordingStore:
 
 
 def _sms(s: Services) -> SmsSender:
+    """ACS SMS, or Twilio when SMS__PROVIDER=twilio."""
+    if s.settings.sms.provider == "twilio":
+        from core.adapters.twilio_sms import TwilioSmsSender
+
+        return TwilioSmsSender(s.settings.sms.twilio, s.settings.acs.phone_number)
     from core.adapters.acs_sms import AcsSmsSender
 
     return AcsSmsSender(s.settings.acs, _identity(s))
@@ -229,6 +237,35 @@ def _engine(s: Services) -> TurnEngine:
     )
 
 
+def _phrase_translator(s: Services) -> PhraseTranslator:
+    """Azure AI Translator when TRANSLATION__ENDPOINT is set, else the conversation's model."""
+    if s.settings.translation.uses_translator:
+        from core.adapters.azure_translator import AzureTranslator
+
+        return AzureTranslator(s.settings.translation)
+    from core.engine.translation import ModelTranslator
+
+    return ModelTranslator(s.chat_model)
+
+
+def _phrase_cache(s: Services) -> PhraseCache:
+    from core.adapters.blob_phrases import BlobPhraseCache
+
+    return BlobPhraseCache(s.settings.storage, s.settings.translation.container, _identity(s))
+
+
+def _phrases(s: Services) -> PhraseTranslations:
+    from core.engine.translation import PhraseTranslations
+
+    settings = s.settings.translation
+    return PhraseTranslations(
+        lambda: s.phrase_translator,
+        lambda: s.phrase_cache,
+        timeout_s=settings.timeout_s,
+        retry_after_s=settings.retry_after_s,
+    )
+
+
 def _flow(s: Services) -> CallFlow:
     from core.callflow import CallFlow
 
@@ -257,6 +294,9 @@ class Services:
     document_index = _Lazy(_document_index)
     embeddings = _Lazy(_embeddings)
     engine = _Lazy(_engine)
+    phrase_translator = _Lazy(_phrase_translator)
+    phrase_cache = _Lazy(_phrase_cache)
+    phrases = _Lazy(_phrases)
     flow = _Lazy(_flow)
 
     # What readiness probes, whatever has been built so far: the storage every invocation needs

@@ -10,7 +10,8 @@ Override any of them, and the system prompt (``"system"``, see :mod:`core.engine
   any French) or ``*`` (any other language); a value is a string or a list of strings.
 
 An override that fits the call's language (exact, then same base language, then ``*``) wins over the
-built-in phrases; a language with neither falls back to English. Invalid overrides stop start-up
+built-in phrases; a language with neither is translated once from English (core.engine.translation),
+else falls back to English. Invalid overrides stop start-up
 (:func:`parse_overrides` says what is wrong). Placeholders: ``{bot_name}``, ``{bot_company}`` (from the call, else the settings) and any keyword given
 to :func:`phrase` (e.g. ``{languages}`` for the language choice prompt). Unknown placeholders stay as is.
 """
@@ -158,6 +159,17 @@ PHRASES: PhraseTable = {
 
 PHRASE_NAMES = tuple(PHRASES)
 
+# Phrases translated from English for languages with no built-in set (core.engine.translation fills it
+# in this worker's memory before a call speaks): name -> language code -> variants.
+TRANSLATED: PhraseTable = {}
+
+
+def has_builtin(language: str) -> bool:
+    """Whether the phrase book has its own phrases for this language (exact or same base language)."""
+    return _lookup(PHRASES, "greeting", language) is not None or (
+        _lookup(PHRASES, "greeting", language.split("-")[0].lower()) is not None
+    )
+
 
 class _Keep(dict[str, Any]):
     def __missing__(self, key: str) -> str:
@@ -299,7 +311,8 @@ def variants(
     name: str, language: str, overrides: Mapping[str, Mapping[str, list[str]]] | None = None
 ) -> list[str]:
     """The variants of a phrase for a language: an override that fits it (:func:`override_for`), then
-    the built-in one (exact, same base language), then English."""
+    the built-in one (exact, same base language), then its translation from English (:data:`TRANSLATED`),
+    then English."""
     overridden = override_for(overrides, name, language)
     if overridden is not None:
         return overridden
@@ -307,6 +320,7 @@ def variants(
     overrides = overrides or {}
     for table, candidates in (
         (PHRASES, (language, base)),
+        (TRANSLATED, (language,)),
         (overrides, (DEFAULT_LANGUAGE,)),
         (PHRASES, (DEFAULT_LANGUAGE,)),
     ):

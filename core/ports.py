@@ -40,6 +40,8 @@ __all__ = [
     "IndexedChunk",
     "Mutation",
     "OptOutStore",
+    "PhraseCache",
+    "PhraseTranslator",
     "QueueSender",
     "ReadinessReport",
     "Restarted",
@@ -180,6 +182,20 @@ class SmsSender(Protocol):
         """Send one SMS from the product's number; True when the provider accepted it. Never raises
         for a provider failure: the caller decides (a tool tells the model, a job retries)."""
         ...
+
+
+class PhraseTranslator(Protocol):
+    """Translates English phrases (Azure AI Translator, or the chat model), each in ``language`` (BCP 47)
+    in order, ``{placeholders}`` kept. Raises DependencyError (ModelUnavailable for the model)."""
+
+    async def translate(self, texts: list[str], language: str) -> list[str]: ...
+
+
+class PhraseCache(Protocol):
+    """Translated phrase sets, shared by every worker (a blob container). Raises StoreUnavailable."""
+
+    async def get(self, key: str) -> dict[str, list[str]] | None: ...
+    async def put(self, key: str, phrases: dict[str, list[str]]) -> None: ...
 
 
 class Telephony(Protocol):

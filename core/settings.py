@@ -26,7 +26,10 @@ from core.settings_callbacks import CallbacksSettings
 from core.settings_campaigns import CampaignSettings
 from core.settings_costs import PriceSettings
 from core.settings_search import SearchSettings
+from core.settings_sms import SmsSettings
+from core.settings_translation import TranslationSettings
 from core.settings_types import https_callback_problem
+from core.settings_voices import HoldSettings, is_json_languages, language_codes, parse_json_languages
 from core.settings_webhooks import WebhookSettings
 
 if TYPE_CHECKING:
@@ -65,6 +68,8 @@ def parse_languages(raw: str) -> tuple[LanguageOption, ...]:
     # Imported here: core.models loads phonenumbers; only needed once the languages are used.
     from core.models import LanguageOption
 
+    if is_json_languages(raw):  # every voice option of each language (core/settings_voices.py)
+        return tuple(parse_json_languages(raw))
     shape = f"'{_clip(raw)}' is not a list of code:name:voice triples (e.g. en-US:English:en-US-AvaNeural)"
     if not raw.strip():
         raise ValueError(f"{shape}: it is empty")
@@ -192,7 +197,7 @@ class ConversationSettings(BaseModel):
             return value
         # The codes only: the languages are valid here, and LanguageOption would load core.models
         # (and phonenumbers) at start-up.
-        codes = [item.split(":")[0].strip() for item in raw.split(",")]
+        codes = language_codes(raw)
         if value not in codes:
             raise ValueError(f"'{_clip(value)}' is not one of CONVERSATION__LANGUAGES ({', '.join(codes)})")
         return value
@@ -321,6 +326,9 @@ class Settings(BaseSettings):
     campaigns: CampaignSettings = CampaignSettings()
     webhooks: WebhookSettings = WebhookSettings()
     prices: PriceSettings = PriceSettings()
+    hold: HoldSettings = HoldSettings()
+    translation: TranslationSettings = TranslationSettings()
+    sms: SmsSettings = SmsSettings()
 
     @field_validator("applicationinsights_connection_string")
     @classmethod

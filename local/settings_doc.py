@@ -100,7 +100,11 @@ DESCRIPTIONS: dict[str, str] = {
     "CONVERSATION__DEFAULT_TASK": "Task of inbound calls and of outbound calls that give none",
     "CONVERSATION__AGENT_PHONE_NUMBER": "Default human agent number for transfers (E.164)",
     "CONVERSATION__DEFAULT_LANGUAGE": "Language a call starts in; one of `CONVERSATION__LANGUAGES`",
-    "CONVERSATION__LANGUAGES": "Languages offered, comma-separated `code:name:voice` triples",
+    "CONVERSATION__LANGUAGES": "Languages offered: comma-separated `code:name:voice` triples, or a JSON list "
+    'of objects with every voice option: `[{"code": "fr-FR", "name": "French", "voice": '
+    '"fr-FR-DeniseNeural", "spoken_names": ["Français", "FR"], "custom_voice_endpoint_id": '
+    '"<GUID>", "lexicon_url": "https://...", "style_degree": 1.2, "audio_effect": '
+    '"eq_telecomhp8k"}]` (see [Voices and languages](#voices-and-languages))',
     "CONVERSATION__TIMEZONE": "Time zone of dates in prompts and reminders",
     "CONVERSATION__CALLBACK_WINDOW_HOURS": "A caller calling back within this window resumes their case",
     "CONVERSATION__SILENCE_RETRIES": "Prompts after silence before the bot says goodbye and hangs up",
@@ -135,6 +139,31 @@ DESCRIPTIONS: dict[str, str] = {
     "APP_CONFIGURATION__SENTINEL_KEY": "Key (after the prefix) whose change makes every worker reload the options",
     "APP_CONFIGURATION__REFRESH_INTERVAL_S": "How often (s) a worker checks the sentinel key",
     "APP_CONFIGURATION__LOAD_TIMEOUT_S": "The longest (s) a load of the store may delay the first event of a worker",
+    "HOLD__MODE": "What the caller hears past the answer soft timeout: `filler` (a short phrase), `sound` "
+    "(the hold sound) or `both` (the phrase, then the sound); the sound stops when the first sentence is ready",
+    "HOLD__SOUND_URL": "The hold sound ACS downloads and plays: a WAV file, mono, 16-bit PCM, 16 kHz (e.g. a "
+    "blob with public read access, or a SAS URL; `python -m local.hold_sound --upload` puts one in Azurite); "
+    "required by `sound` and `both`",
+    "TRANSLATION__ENDPOINT": "Azure AI Translator endpoint (`https://api.cognitive.microsofttranslator.com` or "
+    "the resource's custom domain) that translates the fixed phrases of a language with no built-in set; empty "
+    "= the conversation's model translates them",
+    "TRANSLATION__API_KEY": "Translator key (`Ocp-Apim-Subscription-Key`)",
+    "TRANSLATION__REGION": "Translator resource's region (`Ocp-Apim-Subscription-Region`), for a regional or "
+    "multi-service resource",
+    "TRANSLATION__CONTAINER": "Blob container (STORAGE__* account) keeping the translated phrase sets: "
+    "translated once per deployment, read once per worker",
+    "TRANSLATION__TIMEOUT_S": "Longest a translation may take (s); past it the call speaks English",
+    "TRANSLATION__RETRY_AFTER_S": "A failed translation is tried again after this long (s); meanwhile English",
+    "SMS__PROVIDER": "Who sends and receives the texts: `acs` (ACS SMS on ACS__PHONE_NUMBER, inbound through "
+    "Event Grid SMSReceived) or `twilio` (Twilio's REST API, inbound through `POST /sms/twilio`)",
+    "SMS__TWILIO__ACCOUNT_SID": "Twilio account SID (`AC` + 32 hex); required with SMS__PROVIDER=twilio",
+    "SMS__TWILIO__AUTH_TOKEN": "Twilio auth token: basic auth of the REST calls and the key of the webhook "
+    "signature (X-Twilio-Signature); required with SMS__PROVIDER=twilio",
+    "SMS__TWILIO__PHONE_NUMBER": "The Twilio number texts are sent from (E.164); empty = ACS__PHONE_NUMBER",
+    "SMS__TWILIO__API_BASE_URL": "Base URL of Twilio's REST API (the local stand-in's URL in tests)",
+    "SMS__TWILIO__WEBHOOK_URL": "The incoming-message webhook URL exactly as configured in Twilio (Twilio "
+    "signs it; set it when a proxy changes the URL the app sees); empty = the URL the request arrived at",
+    "SMS__TWILIO__TIMEOUT_S": "Timeout of a Twilio REST call (s)",
     "MONITORING__CONTENT_LOGGING": "Allow phone numbers and conversation text in logs and traces",
     "MONITORING__LOG_LEVEL": "Log level of the product's logger",
     "HTTP__FUNCTION_KEY": "Function key of the local host adapter (in Azure the host manages keys)",

@@ -74,6 +74,23 @@ def _sdk_end_silence(seconds: float) -> float:
     return (end_silence_ms(seconds) + 0.5) / 1000
 
 
+def _play_source(speech: SpokenText) -> Any:
+    """An audio file (``audio_url``: the hold sound), else the text as SSML (:func:`_ssml_source`)."""
+    if speech.audio_url:
+        from azure.communication.callautomation import FileSource
+
+        return FileSource(url=speech.audio_url)
+    return _ssml_source(speech)
+
+
+def _ssml_source(speech: SpokenText) -> Any:
+    """The SSML play source of a text, with the custom voice's endpoint when the language has one."""
+    from azure.communication.callautomation import SsmlSource
+
+    endpoint = speech.custom_voice_endpoint_id or None
+    return SsmlSource(ssml_text=to_ssml(speech), custom_voice_endpoint_id=endpoint)
+
+
 class AcsTelephony:
     """core.ports.Telephony on ACS Call Automation."""
 
@@ -147,11 +164,9 @@ class AcsTelephony:
         return str(properties.call_connection_id)
 
     async def play(self, connection_id: str, speech: SpokenText, *, context: str) -> None:
-        from azure.communication.callautomation import SsmlSource
-
         connection = await self._connection(connection_id)
         async with _translated("play"):
-            await connection.play_media(SsmlSource(ssml_text=to_ssml(speech)), operation_context=context)
+            await connection.play_media(_play_source(speech), operation_context=context)
 
     async def listen(
         self,
@@ -170,7 +185,6 @@ class AcsTelephony:
             PhoneNumberIdentifier,
             RecognitionChoice,
             RecognizeInputType,
-            SsmlSource,
         )
 
         connection = await self._connection(connection_id)
@@ -183,7 +197,7 @@ class AcsTelephony:
         if interrupt_media:
             kwargs["interrupt_call_media_operation"] = True
         if prompt:
-            kwargs["play_prompt"] = [SsmlSource(ssml_text=to_ssml(p)) for p in prompt]
+            kwargs["play_prompt"] = [_play_source(p) for p in prompt]
             kwargs["interrupt_prompt"] = True
         if choices:
             kwargs["choices"] = [

@@ -180,6 +180,24 @@ ROUTES: tuple[Route, ...] = (
         },
     ),
     Route(
+        function="sms_twilio",
+        method="POST",
+        path="/sms/twilio",
+        auth="anonymous",
+        tag="messaging",
+        summary="SMS received on the Twilio number (Twilio's webhook, SMS__PROVIDER=twilio)",
+        description="A form POST from Twilio (MessageSid, From, To, Body, ...). Anonymous at the host: "
+        "Twilio's X-Twilio-Signature (HMAC-SHA1 of the URL and the sorted form parameters with the auth "
+        "token) authenticates it. The text joins the live call, else the caller's case.",
+        parameters=(Parameter("X-Twilio-Signature", "header", "Twilio's request signature.", required=True),),
+        responses={200: Body("An empty TwiML response.", media_type="text/xml", schema={"type": "string"})},
+        errors={
+            400: "The form has no MessageSid or no valid From number.",
+            403: "The request does not carry Twilio's signature; nothing changed.",
+            404: "Twilio is not the SMS provider.",
+        },
+    ),
+    Route(
         function="report_list",
         method="GET",
         path="/report",

@@ -73,9 +73,10 @@ class CallFlow:
     async def handle_sms_during_call(self, call: Call, text: str, source_id: str) -> None:
         """An SMS from the caller during a live call: the bot takes it into the conversation and answers
         on the phone, as if the caller had said it (the message is stored as an SMS)."""
-        from core.callflow import turns
+        from core.callflow import ingress, turns
         from core.callflow.events import CallEvent
 
         event = CallEvent(id=source_id, type="SmsReceived", connection_id=call.connection_id or "")
         async with self.ctx.event():
+            await ingress.prepare_phrases(self.ctx, call)
             await turns.on_speech(self.ctx, call, event, text, time.perf_counter(), action=Action.SMS)

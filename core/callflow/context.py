@@ -16,6 +16,7 @@ from core.models import Call, Choice, OperationContext, SpokenText, Style
 from core.observability import logger
 
 if TYPE_CHECKING:
+    from core.engine.translation import PhraseTranslations
     from core.engine.turn import TurnEngine
     from core.ports import CallbackVerifier, CallStore, EventInbox, QueueSender, RuntimeConfig, Telephony
     from core.runtime import RuntimeSnapshot
@@ -47,6 +48,8 @@ class FlowServices(Protocol):
     def engine(self) -> TurnEngine: ...
     @property
     def runtime_config(self) -> RuntimeConfig: ...
+    @property
+    def phrases(self) -> PhraseTranslations: ...
     def start_warm_up(self) -> None: ...
     async def ready_engine(self) -> TurnEngine: ...
 
@@ -159,6 +162,7 @@ class FlowContext:
             language=option.code,
             style=str(style.value if isinstance(style, Style) else style),
             rate=call.speech_speed,
+            **option.speech_fields(),
         )
 
     async def unless_gone(self, action: Awaitable[None]) -> None:

@@ -27,7 +27,7 @@ async def listen_for_language(
     listing = ", ".join(f"{o.name} ({index + 1})" for index, o in enumerate(options))
     prompt = ctx.spoken(call, ctx.phrase("language_choice", call, languages=listing))
     choices = [
-        Choice(label=o.code, phrases=[o.name], tone=str(index + 1) if index < 9 else None)
+        Choice(label=o.code, phrases=o.choice_phrases, tone=str(index + 1) if index < 9 else None)
         for index, o in enumerate(options)
     ]
     await ctx.listen(call, connection_id, OperationContext(Purpose.CHOICE, ref), [*before, prompt], choices)

@@ -94,6 +94,17 @@ HANDLERS: dict[type[CallEvent], Handler] = {
 }
 
 
+async def prepare_phrases(ctx: FlowContext, call: Call) -> None:
+    """The fixed phrases of the call's languages, before anything is said: a language with no
+    built-in set is translated once (core.engine.translation)."""
+    from core.phrasebook import has_builtin
+
+    codes = [o.code for o in call.initiate.languages]
+    # The usual case touches no service: a worker's lazily built services may be held by its warm-up.
+    if not all(has_builtin(code) for code in codes):
+        await ctx.services.phrases.prepare(codes, ctx.config.overrides)
+
+
 def handler_for(event: CallEvent) -> Handler | None:
     for kind in type(event).__mro__:
         found = HANDLERS.get(kind)
@@ -175,6 +186,7 @@ async def _dispatch(
                 return  # a late event of an earlier connection of a resumed call
             handler = handler_for(event)
             if handler is not None:
+                await prepare_phrases(ctx, call)
                 await handler(ctx, call, event, received_at)
     except BaseException as exc:
         ctx.log.warning(

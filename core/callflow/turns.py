@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 
 from core import telemetry
+from core.callflow import hold
 from core.callflow.answer import SpokenTurn, said_key
 from core.callflow.context import FlowContext
 from core.callflow.dialog import say_goodbye
@@ -190,7 +191,7 @@ async def _speak(
         stream = turn.__aiter__()
 
         async def filler() -> None:
-            await speaker.filler(ctx.spoken(call, ctx.phrase("filler", call)))
+            await hold.while_thinking(ctx, call, speaker)
 
         try:
             speech = await next_within(stream, clock, on_soft=filler)

@@ -14,6 +14,7 @@ from core.models.claim import DEFAULT_CLAIM_SCHEMA, ClaimSchema, ClaimValueError
 from core.models.connection import Connection
 from core.models.cost import CallCost
 from core.models.insights import Insights, NextAction, Satisfaction
+from core.models.language import LanguageOption
 from core.models.recording import RecordingFile
 from core.models.reminder import CallbackOrigin, Reminder, callback_due
 from core.models.webhook import WebhookDelivery
@@ -21,12 +22,6 @@ from core.models.webhook import WebhookDelivery
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class LanguageOption(BaseModel):
-    code: str = Field(description="BCP 47 locale, e.g. en-US", pattern=r"^[a-z]{2,3}-[A-Z]{2}$")
-    name: str = Field(max_length=60)
-    voice: str = Field(description="Azure neural voice name", max_length=100)
 
 
 class InitiateRequest(BaseModel):

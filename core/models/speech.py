@@ -15,6 +15,13 @@ class SpokenText:
     language: str
     style: str = "none"
     rate: float = 1.0
+    # The language's voice settings (core.models.language.LanguageOption): all optional.
+    custom_voice_endpoint_id: str = ""
+    lexicon_url: str = ""
+    style_degree: float | None = None
+    audio_effect: str = ""
+    # Set: an audio file (a WAV URL ACS downloads) is played instead of the text (the hold sound).
+    audio_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from local.acs_emulator import answering
+from local.acs_emulator.audio import source_fields_problem
 from local.acs_emulator.calls import Call, CallEngine
 from local.acs_emulator.cognitive import (
     cognitive_services_endpoint,
@@ -188,6 +189,9 @@ def _check_play_sources(sources: Any, field: str) -> None:
         kind = source.get("kind") if isinstance(source, dict) else None
         if kind not in ("text", "ssml", "file") or not isinstance(source.get(kind), dict):
             raise _BadRequest(f"Each of {field} needs a kind (text, ssml, file) and the matching object.")
+        problem = source_fields_problem(source, field)
+        if problem is not None:
+            raise _BadRequest(problem)
 
 
 @_handle_errors

@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from local.acs_emulator import audio
 from local.acs_emulator.caller import (
     Caller,
     DtmfReply,
@@ -243,7 +244,7 @@ class MediaQueue:
                 self._finish(op, "PlayFailed", COGNITIVE_SERVICES_UNAUTHORIZED, failedPlaySourceIndex=index)
                 return
         for index, source in enumerate(sources):
-            problem = source_problem(source)
+            problem = source_problem(source) or await audio.play_problem(source)
             if problem is not None:
                 self._finish(op, "PlayFailed", problem, failedPlaySourceIndex=index)
                 return
@@ -284,7 +285,7 @@ class MediaQueue:
             self._finish(op, "RecognizeFailed", COGNITIVE_SERVICES_UNAUTHORIZED)
             return
         for index, prompt in enumerate(prompts):
-            if source_problem(prompt) is not None:
+            if (source_problem(prompt) or await audio.play_problem(prompt)) is not None:
                 self._finish(op, "RecognizeFailed", PROMPT_FAILED, failedPlaySourceIndex=index)
                 return
         prompt_s = await self._speak(prompts, True, prompt=True)

@@ -73,3 +73,11 @@ SPEECH_NOT_MATCHED = {"code": 400, "subCode": 8547, "message": "Action failed, s
 INCORRECT_TONE = {"code": 400, "subCode": 8534, "message": "Action failed, incorrect tone detected."}
 DOWNLOAD_FAILED = {"code": 400, "subCode": 8536, "message": "Action failed, file could not be downloaded."}
 SOURCE_EMPTY = {"code": 400, "subCode": 8582, "message": "Action failed, text or SSML play source is empty."}
+# documented: the event codes of the play action (MicrosoftDocs/azure-docs,
+# articles/communication-services/how-tos/call-automation/play-action.md, "Event codes").
+FILE_FORMAT_INVALID = {"code": 400, "subCode": 8535, "message": "Action failed, file format is invalid."}
+AI_BAD_REQUEST = {
+    "code": 400,
+    "subCode": 8565,
+    "message": "Action failed, bad request to Azure AI services. Check input parameters.",
+}

@@ -129,6 +129,9 @@ class Op:
     number: str = ""
     silence: float | None = None
     interrupt: bool = False
+    speech: SpokenText | None = None  # what a play said, with its voice settings
+    phrases: list[list[str]] = field(default_factory=list)  # what a choice may be said as
+    prompts: list[SpokenText] = field(default_factory=list)  # a listen's prompts, with their voice settings
 
 
 class FakeTelephony:
@@ -156,7 +159,7 @@ class FakeTelephony:
 
     async def play(self, connection_id: str, speech: SpokenText, *, context: str) -> None:
         self._check(connection_id)
-        self.ops.append(Op("play", connection_id, context, speech.text))
+        self.ops.append(Op("play", connection_id, context, speech.text, speech=speech))
 
     async def listen(
         self,
@@ -177,10 +180,12 @@ class FakeTelephony:
                 "listen",
                 connection_id,
                 context,
-                prompt=[p.text for p in prompt],
+                prompt=[p.audio_url or p.text for p in prompt],
+                prompts=list(prompt),
                 choices=[c.label for c in choices or []],
                 silence=initial_silence_s,
                 interrupt=interrupt_media,
+                phrases=[c.phrases for c in choices or []],
             )
         )
 
@@ -376,7 +381,7 @@ def speech(
     )
 
 
-def make_rig(settings: Settings) -> Rig:
+def make_rig(settings: Settings, **ports: Any) -> Rig:
     store, inbox, queues, tel, auth, engine = (
         MemoryStore(),
         MemoryInbox(),
@@ -386,7 +391,14 @@ def make_rig(settings: Settings) -> Rig:
         FakeEngine(),
     )
     services = Services(
-        settings, calls=store, inbox=inbox, queues=queues, telephony=tel, verifier=auth, engine=engine
+        settings,
+        calls=store,
+        inbox=inbox,
+        queues=queues,
+        telephony=tel,
+        verifier=auth,
+        engine=engine,
+        **ports,
     )
     flow = CallFlow(services)
     return Rig(flow, store, inbox, queues, tel, auth, engine, settings)

@@ -43,6 +43,7 @@ def build_app(*extra: func.Blueprint) -> func.FunctionApp:
     from functions.health import bp as health_bp
     from functions.recordings import bp as recordings_bp
     from functions.reports import bp as reports_bp
+    from functions.sms_twilio import bp as sms_twilio_bp
     from functions.telephony import bp as telephony_bp
 
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -53,6 +54,7 @@ def build_app(*extra: func.Blueprint) -> func.FunctionApp:
         telephony_bp,
         reports_bp,
         recordings_bp,
+        sms_twilio_bp,
         *extra,
     ):
         app.register_functions(blueprint)

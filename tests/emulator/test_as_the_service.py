@@ -24,7 +24,9 @@ from azure.communication.callautomation.aio import CallAutomationClient
 from azure.core.exceptions import HttpResponseError
 
 from local.acs_emulator import AcsEmulator
+from local.hold_sound import hold_wav
 from tests.emulator.conftest import AI_SERVICES, BOT, PERSON
+from tests.emulator.files import FileServer
 from tests.emulator.receiver import CallbackReceiver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "acs"
@@ -71,11 +73,12 @@ async def test_a_call_answered_without_ai_services_is_refused_speech_as_acs_refu
         assert info.value.error is not None and info.value.error.code == "8522"
         assert "Cognitive Service Configuration not set during call setup" in str(info.value.message)
     # What needs no speech service still works: audio files and keypad input.
-    await conn.play_media(FileSource(url="https://example.com/hold.wav"), operation_context="file")
-    await conn.start_recognizing_media(
-        RecognizeInputType.DTMF, person, play_prompt=FileSource(url="https://example.com/menu.wav")
-    )
-    await receiver.wait_for("PlayCompleted", call_id)
+    async with FileServer({"hold.wav": hold_wav(), "menu.wav": hold_wav()}) as files:
+        await conn.play_media(FileSource(url=files.url("hold.wav")), operation_context="file")
+        await conn.start_recognizing_media(
+            RecognizeInputType.DTMF, person, play_prompt=FileSource(url=files.url("menu.wav"))
+        )
+        await receiver.wait_for("PlayCompleted", call_id)
 
 
 async def test_a_placed_call_without_ai_services_is_refused_speech_too(

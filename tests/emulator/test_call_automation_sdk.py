@@ -90,7 +90,8 @@ async def test_media_operations_queue_in_order_and_ssml_is_transcribed(
 ) -> None:
     call_id, conn = await dial(client, emulator, receiver, [{"silence": 1}])
     ssml = (
-        '<speak version="1.0" xml:lang="fr-FR">'
+        # The Speech service requires version, xmlns and xml:lang on <speak> (SSML reference).
+        '<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="fr-FR">'
         '<voice name="fr-FR-DeniseNeural">Bonjour &amp; bienvenue</voice></speak>'
     )
     await conn.play_media(TextSource(text="one"), operation_context="1")

@@ -61,6 +61,12 @@ def check_exchange(document: str, method: str, path: str, request: Any, status: 
         contracts.validate(document, response_def, response)
 
 
+SSML = (
+    '<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en-US">'
+    '<voice name="en-US-AvaNeural">Hi</voice></speak>'
+)
+
+
 async def _scenario(client: CallAutomationClient, emulator: AcsEmulator, receiver: CallbackReceiver) -> str:
     emulator.set_agent(AGENT, False)
     emulator.set_script(
@@ -77,7 +83,7 @@ async def _scenario(client: CallAutomationClient, emulator: AcsEmulator, receive
     conn = client.get_call_connection(call_id)
     await conn.get_call_properties()
     await conn.play_media(TextSource(text="Hi", voice_name="en-US-AvaNeural"), operation_context="ctx")
-    await conn.play_media(SsmlSource(ssml_text="<speak>Hi</speak>"), play_to=[PhoneNumberIdentifier(PERSON)])
+    await conn.play_media(SsmlSource(ssml_text=SSML), play_to=[PhoneNumberIdentifier(PERSON)])
     await conn.play_media(FileSource(url="bad://x.wav"))
     await conn.start_recognizing_media(
         RecognizeInputType.SPEECH, PhoneNumberIdentifier(PERSON), play_prompt=TextSource(text="Say it"),
