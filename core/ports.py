@@ -15,9 +15,10 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 
 from core.models import Call, Choice, SpokenText
-from core.models.campaign import Campaign, CampaignNumber
 
 # Re-exported: the webhook port lives in its own module (this one is at its size limit).
+from core.ports_outbound import CampaignStore as CampaignStore
+from core.ports_outbound import OptOutStore as OptOutStore
 from core.ports_webhooks import WebhookPoster as WebhookPoster
 from core.ports_webhooks import WebhookResponse as WebhookResponse
 from core.runtime import RuntimeSnapshot
@@ -107,37 +108,6 @@ class CallStore(Protocol):
         ...
 
 
-class CampaignStore(Protocol):
-    """A campaign document and one document per number, in the campaign's partition; writes are
-    conditional on the ETag. Raises NotFoundError, ConcurrencyError, StoreUnavailable."""
-
-    async def create(self, campaign: Campaign, numbers: Sequence[CampaignNumber]) -> Campaign:
-        """Store the numbers, then the campaign (a campaign is never seen without its numbers)."""
-        ...
-
-    async def get(self, campaign_id: str) -> Campaign | None: ...
-
-    async def update(
-        self,
-        campaign_id: str,
-        mutation: Callable[[Campaign], bool | None],
-        *,
-        current: Campaign | None = None,
-    ) -> Campaign:
-        """Like CallStore.update: re-read and re-applied on an ETag conflict."""
-        ...
-
-    async def number(self, campaign_id: str, row: int) -> CampaignNumber | None: ...
-
-    async def update_number(
-        self, campaign_id: str, row: int, mutation: Callable[[CampaignNumber], bool | None]
-    ) -> CampaignNumber: ...
-
-    async def numbers(self, campaign_id: str) -> list[CampaignNumber]:
-        """Every number of the campaign, by row."""
-        ...
-
-
 class EventInbox(Protocol):
     """At-least-once delivery made once: the first claimer of an event id wins."""
 
@@ -148,18 +118,6 @@ class EventInbox(Protocol):
     async def release(self, call_id: str, event_id: str) -> None: ...
 
     async def ready(self) -> None: ...
-
-
-class OptOutStore(Protocol):
-    """Numbers that must never be called (E.164). Raises StoreUnavailable."""
-
-    async def add(self, phone_number: str, source: str) -> None: ...
-
-    async def remove(self, phone_number: str) -> bool:
-        """False when the number had not opted out."""
-        ...
-
-    async def contains(self, phone_number: str) -> bool: ...
 
 
 class QueueSender(Protocol):
