@@ -50,7 +50,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     from local.evals.report import results_json, write
     from local.evals.runner import eval_stack, run_all
-    from local.evals.scoring import summary, summary_line
+    from local.evals.scoring import detail_line, summary, summary_line
     from local.stack import LocalStack
 
     stack = await asyncio.to_thread(LocalStack().start)
@@ -66,6 +66,7 @@ async def run(args: argparse.Namespace) -> int:
         if not score.passed:
             print(f"FAILED {score.name}: {'; '.join(score.failures + score.forbidden)}", file=sys.stderr)
     print(f"Results: {json_path} and {html_path}")
+    print(detail_line(figures))
     print(summary_line(figures))
     return 0 if figures["passed"] == figures["conversations"] or args.real else 1
 

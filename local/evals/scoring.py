@@ -234,5 +234,12 @@ def summary(scores: list[Score]) -> dict[str, Any]:
 
 
 def summary_line(figures: dict[str, Any]) -> str:
-    order = ["conversations", "passed", "field_accuracy", "claim_f1", "completion", "forbidden", "cost"]
+    """The last line, in the issue's exact format."""
+    order = ["conversations", "claim_f1", "completion", "forbidden"]
     return "eval " + " ".join(f"{key}={figures[key]}" for key in order)
+
+
+def detail_line(figures: dict[str, Any]) -> str:
+    """The other headline figures, printed just before the last line."""
+    order = ["passed", "field_accuracy", "prompt_tokens", "completion_tokens", "cost"]
+    return "eval_detail " + " ".join(f"{key}={figures[key]}" for key in order)
